@@ -1,0 +1,14 @@
+// Expat: XML_ExpatVersion() returns "expat_2.5.0".
+
+rule expat_version {
+  meta:
+    library = "expat"
+    evidence = "version-string"
+    confidence = "high"
+    version_from = "$ver"
+    version_regex = "expat_([0-9]+\\.[0-9]+\\.[0-9]+)"
+  strings:
+    $ver = /expat_[0-9]+\.[0-9]+\.[0-9]+/
+  condition:
+    $ver
+}

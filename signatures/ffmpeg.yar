@@ -1,0 +1,14 @@
+// FFmpeg's libavcodec: LIBAVCODEC_IDENT ("Lavc58.35.100") names the libavcodec version.
+
+rule libavcodec_ident {
+  meta:
+    library = "ffmpeg"
+    evidence = "libavcodec-ident"
+    confidence = "high"
+    version_from = "$ver"
+    version_regex = "Lavc([0-9]+\\.[0-9]+\\.[0-9]+)"
+  strings:
+    $ver = /Lavc[0-9]+\.[0-9]+\.[0-9]+/
+  condition:
+    $ver
+}

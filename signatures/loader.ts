@@ -1,0 +1,93 @@
+// Loads the signature folder at start-up: every .yar file compiles (else file, line, column),
+// every rule declares library/evidence/confidence and a version reader that fits it (else file
+// and rule), rule names are unique; and a digest that changes whenever any signature changes.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileRules, RuleCompileError } from '../workers/match/rules.js';
+import type { RuleSource } from '../workers/match/rule-source.js';
+import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.js';
+
+export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
+
+export interface SignatureSet {
+  sources: RuleSource[];
+  rules: Map<string, SignatureMeta>;
+  digest: string;
+}
+
+export class SignatureError extends Error {}
+
+interface ParsedRule {
+  name: string;
+  meta: MetaValues;
+  strings: string[];
+}
+
+/** Enough of YARA's grammar for rule names, meta values and string identifiers. */
+export function parseRules(text: string): ParsedRule[] {
+  const clean = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const rules: ParsedRule[] = [];
+  const heads = [...clean.matchAll(/^\s*(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)[^{]*\{/gm)];
+  heads.forEach((h, i) => {
+    const body = clean.slice((h.index ?? 0) + h[0].length, heads[i + 1]?.index ?? clean.length);
+    const metaBlock = /\bmeta\s*:([\s\S]*?)(?:\bstrings\s*:|\bcondition\s*:)/.exec(body)?.[1] ?? '';
+    const stringsBlock = /\bstrings\s*:([\s\S]*?)\bcondition\s*:/.exec(body)?.[1] ?? '';
+    const meta: MetaValues = {};
+    for (const m of metaBlock.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*("(?:[^"\\]|\\.)*"|-?\d+|true|false)\s*$/gm)) {
+      const raw = m[2] ?? '';
+      meta[m[1] ?? ''] = raw.startsWith('"') ? unescapeYara(raw.slice(1, -1)) : raw === 'true' ? true : raw === 'false' ? false : Number(raw);
+    }
+    const strings = [...stringsBlock.matchAll(/^\s*(\$[A-Za-z0-9_]*)\s*=/gm)].map((m) => m[1] ?? '');
+    rules.push({ name: h[1] ?? '', meta, strings });
+  });
+  return rules;
+}
+
+/** YARA text string escapes: \\ \" \n \r \t \xNN. */
+function unescapeYara(s: string): string {
+  const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', '"': '"' };
+  return s.replace(/\\(x[0-9a-fA-F]{2}|.)/g, (_, e: string) => (e.length === 3 ? String.fromCharCode(parseInt(e.slice(1), 16)) : simple[e] ?? e));
+}
+
+/**
+ * Each rule's meta as written in its source. The scanner's own meta values cannot be used for
+ * this: @litko/yara-x reports any meta string holding an escape (a regex, say) as "unknown".
+ */
+export function ruleMetas(sources: RuleSource[]): Map<string, MetaValues> {
+  const metas = new Map<string, MetaValues>();
+  for (const source of sources) for (const rule of parseRules(source.text)) metas.set(rule.name, rule.meta);
+  return metas;
+}
+
+export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureSet {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.yar')).sort();
+  } catch (err) {
+    throw new SignatureError(`signature folder ${dir}: ${(err as Error).message}`);
+  }
+  if (files.length === 0) throw new SignatureError(`signature folder ${dir} has no .yar files`);
+  const sources = files.map((f) => ({ origin: path.join(dir, f), text: readFileSync(path.join(dir, f), 'utf8') }));
+  try {
+    compileRules(sources);
+  } catch (err) {
+    if (err instanceof RuleCompileError) throw new SignatureError(err.message);
+    throw err;
+  }
+  const rules = new Map<string, SignatureMeta>();
+  const digest = createHash('sha256');
+  for (const source of sources) {
+    digest.update(`${path.basename(source.origin)}\0${source.text}\0`);
+    for (const rule of parseRules(source.text)) {
+      try {
+        rules.set(rule.name, signatureMeta(rule.meta, rule.strings));
+      } catch (err) {
+        if (err instanceof SignatureMetaError) throw new SignatureError(`${source.origin}: rule ${rule.name}: ${err.message}`);
+        throw err;
+      }
+    }
+  }
+  return { sources, rules, digest: digest.digest('hex') };
+}

@@ -1,0 +1,52 @@
+// Reads a library version out of a rule's matched bytes, as its meta declares. A text that does
+// not look like a version is kept verbatim (versionRaw) with version null: never dropped.
+import type { SignatureMeta } from './signature-meta.js';
+
+export interface MatchedBytes {
+  identifier: string;
+  offset: number;
+  data: Uint8Array;
+}
+
+export interface ReadVersion {
+  version: string | null;
+  raw: string | null;
+}
+
+const VERSION = /^[0-9]+(\.[0-9]+)+([a-z]|(rc|beta|alpha)[0-9]+|-[0-9]+-g[0-9a-f]+|-(rc|alpha|beta)\.?[0-9]+|\+g[0-9a-f]+)?$/;
+
+function mostCommon(values: string[]): string | null {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [v, n] of counts) if (best === null || n > (counts.get(best) ?? 0)) best = v;
+  return best;
+}
+
+export function readVersion(meta: SignatureMeta, strings: MatchedBytes[]): ReadVersion {
+  const reader = meta.version;
+  if (!reader) return { version: null, raw: null };
+  const mine = strings.filter((s) => s.identifier === reader.from);
+  if (mine.length === 0) return { version: null, raw: null };
+  let found: string | null;
+  if (reader.kind === 'packed') {
+    const values = mine
+      .filter((s) => s.offset % reader.align === 0 && s.data.length >= reader.offset + 4)
+      .map((s) => {
+        const v = Buffer.from(s.data).readUInt32LE(reader.offset);
+        return `${v >>> 16}.${(v >>> 8) & 0xff}.${v & 0xff}`;
+      });
+    found = mostCommon(values);
+  } else {
+    const captured = mine.map((s) => reader.regex.exec(Buffer.from(s.data).toString('latin1'))?.[1]).filter((v): v is string => v !== undefined);
+    found = mostCommon(captured);
+    if (found === null) return { version: null, raw: Buffer.from(mine[0]!.data).toString('latin1') };
+    if (reader.map) {
+      const mapped = reader.map.get(found);
+      if (mapped === undefined) return { version: null, raw: `${found} (not in version_map)` };
+      found = mapped;
+    }
+  }
+  if (found === null) return { version: null, raw: null };
+  return VERSION.test(found) ? { version: found, raw: null } : { version: null, raw: found };
+}
