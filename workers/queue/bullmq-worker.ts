@@ -1,0 +1,40 @@
+// A BullMQ worker: any number of these, on any number of hosts, share the queue. A worker killed
+// mid-job loses nothing: its lock expires, BullMQ hands the stalled job to another worker, and the
+// job's writes are idempotent.
+import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
+import { QUEUE_NAME, type ScanJob } from './scan-queue.js';
+import { PermanentJobError, type JobProcessor } from './job-processor.js';
+
+export interface BullWorkerOptions {
+  connection: ConnectionOptions;
+  prefix?: string;
+  concurrency: number;
+  /** How soon a dead worker's job is taken over (lock duration and stalled-check interval). */
+  stalledMs?: number;
+}
+
+export function startBullWorker(processor: JobProcessor, options: BullWorkerOptions): Worker<ScanJob> {
+  const stalledMs = options.stalledMs ?? 30_000;
+  const worker = new Worker<ScanJob>(
+    QUEUE_NAME,
+    async (job) => {
+      try {
+        await processor.process(job.data);
+      } catch (err) {
+        if (err instanceof PermanentJobError) throw new UnrecoverableError(err.message);
+        throw err;
+      }
+    },
+    {
+      connection: options.connection,
+      prefix: options.prefix ?? 'vendorscan',
+      concurrency: options.concurrency,
+      lockDuration: stalledMs,
+      stalledInterval: stalledMs,
+      maxStalledCount: 3,
+    },
+  );
+  // Connection errors are retried by ioredis; log them instead of crashing.
+  worker.on('error', (err) => process.stderr.write(`worker: ${err.message}\n`));
+  return worker;
+}

@@ -1,0 +1,52 @@
+// A whole run in this process (no Redis): stream the source through the scan pool, storing each
+// path's result as it settles, then close the run. Used by `vendorscan scan` and, without
+// REDIS_URL, by the API.
+import type { Database } from '../../store/database.js';
+import { completeRunIfSettled, markRunFailed, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.js';
+import { openBinaryCache } from '../cache/binary-cache.js';
+import { parseStorePath } from '../cache/store-path.js';
+import { runScan, type ScanRequest, type ScanSummary } from '../scan/scan.js';
+import { incrementalPrepare } from './incremental.js';
+
+export interface InProcessRun extends Omit<ScanRequest, 'prepare'> {
+  db: Database;
+  runId: number;
+  rulesetDigest: string;
+}
+
+export async function runInProcess(run: InProcessRun): Promise<ScanSummary> {
+  const { db, runId, rulesetDigest, onResult, ...request } = run;
+  const cache = openBinaryCache(request.cacheUrl, request.cacheOptions);
+  await markRunStarted(db, runId);
+  let valid = 0;
+  async function* counted(paths: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
+    for await (const p of paths) {
+      try {
+        parseStorePath(p);
+        valid++;
+      } catch {
+        // not a store path: it fails in the scan and is reported, but is no part of the run
+      }
+      yield p;
+    }
+  }
+  try {
+    const summary = await runScan({
+      ...request,
+      paths: counted(request.paths),
+      prepare: incrementalPrepare(db, cache, rulesetDigest),
+      onResult: async (result) => {
+        await recordPathResult(db, runId, rulesetDigest, result);
+        await onResult?.(result);
+      },
+    });
+    await setRunTotal(db, runId, valid);
+    await completeRunIfSettled(db, runId);
+    return summary;
+  } catch (err) {
+    await markRunFailed(db, runId, err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    await cache.close();
+  }
+}

@@ -1,0 +1,102 @@
+// Routes the files of a streamed NAR into the matcher. Files that are not binary objects are
+// skipped when only library signatures are loaded (a C header naming a version is not a copy);
+// ad-hoc searches look inside every file.
+import type { NarVisitor } from '../nar/nar.js';
+import type { FileMatcher, RuleHit } from '../match/file-matcher.js';
+import { isBinaryObject } from '../../signatures/binary-object.js';
+
+/** Bytes needed to recognise a binary object by its magic. */
+const HEAD_BYTES = 8;
+
+export interface FileHits {
+  file: string;
+  hits: RuleHit[];
+}
+
+/** Bytes of files handed to asynchronous scans before the NAR stream waits for them. */
+const MAX_PENDING_BYTES = 64 * 1024 * 1024;
+
+export class NarMatchVisitor implements NarVisitor {
+  files = 0;
+  private readonly pending: { file: string; size: number; hits: Promise<RuleHit[]> }[] = [];
+  private pendingBytes = 0;
+  private readonly done: FileHits[] = [];
+  private path = '';
+  private size = 0;
+  private state: 'sniffing' | 'matching' | 'skipping' = 'skipping';
+  private head = new Uint8Array(HEAD_BYTES);
+  private headLength = 0;
+
+  constructor(
+    private readonly matcher: FileMatcher,
+    private readonly binaryOnly: boolean,
+  ) {}
+
+  fileStart(path: string, size: number): void {
+    this.files++;
+    this.path = path;
+    this.size = size;
+    this.headLength = 0;
+    if (size === 0) this.state = 'skipping';
+    else if (this.binaryOnly) this.state = 'sniffing';
+    else this.start();
+  }
+
+  fileData(chunk: Uint8Array): void {
+    if (this.state === 'matching') return this.matcher.data(chunk);
+    if (this.state === 'skipping') return;
+    // Sniffing: the first chunk nearly always holds the whole magic; keep a copy otherwise.
+    const take = Math.min(HEAD_BYTES - this.headLength, chunk.length);
+    this.head.set(chunk.subarray(0, take), this.headLength);
+    this.headLength += take;
+    if (this.headLength < HEAD_BYTES && this.headLength < this.size) return;
+    if (!isBinaryObject(this.head.subarray(0, this.headLength))) {
+      this.state = 'skipping';
+      return;
+    }
+    this.start();
+    // Replay the sniffed bytes that came before this chunk, then the chunk itself.
+    const before = this.headLength - take;
+    if (before > 0) this.matcher.data(this.head.subarray(0, before));
+    this.matcher.data(chunk);
+  }
+
+  fileEnd(): void {
+    if (this.state === 'sniffing' && this.headLength > 0 && isBinaryObject(this.head.subarray(0, this.headLength))) {
+      this.start();
+      this.matcher.data(this.head.subarray(0, this.headLength));
+    }
+    if (this.state === 'matching') {
+      const hits = this.matcher.endAsync();
+      // Settle rejections here too; they are rethrown in order by settle().
+      hits.catch(() => undefined);
+      this.pending.push({ file: this.path, size: this.size, hits });
+      this.pendingBytes += this.size;
+    }
+    this.state = 'skipping';
+  }
+
+  /** Wait while too many bytes are being scanned: backpressure on the NAR stream. */
+  async throttle(): Promise<void> {
+    while (this.pendingBytes > MAX_PENDING_BYTES && this.pending.length > 0) await this.settleOne();
+  }
+
+  /** Every file's hits, in NAR order, once all scans are done. */
+  async results(): Promise<FileHits[]> {
+    while (this.pending.length > 0) await this.settleOne();
+    return this.done;
+  }
+
+  private async settleOne(): Promise<void> {
+    const next = this.pending.shift();
+    if (!next) return;
+    this.pendingBytes -= next.size;
+    const hits = await next.hits;
+    if (hits.length > 0) this.done.push({ file: next.file, hits });
+  }
+
+  private start(): void {
+    this.state = 'matching';
+    this.matcher.begin(this.path, this.size);
+  }
+}

@@ -1,0 +1,26 @@
+// A channel publishes `store-paths.xz`: every store path it holds, one per line, xz-compressed.
+import { decompress } from '../decompress/decompress.js';
+import { linesOf } from './path-list.js';
+
+export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
+
+export function channelStorePathsUrl(channel: string, channelsUrl = DEFAULT_CHANNELS_URL): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(channel)) {
+    throw new Error(`channel name "${channel}" is not valid (expected e.g. nixos-unstable or nixos-24.05)`);
+  }
+  return `${channelsUrl.replace(/\/+$/, '')}/${channel}/store-paths.xz`;
+}
+
+/** Streams the store paths of `channel`. */
+export async function* channelStorePaths(channel: string, channelsUrl?: string): AsyncGenerator<string> {
+  const url = channelStorePathsUrl(channel, channelsUrl);
+  let response: Response;
+  try {
+    response = await fetch(url, { redirect: 'follow' });
+  } catch (err) {
+    throw new Error(`cannot fetch ${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
+  }
+  if (!response.ok || !response.body) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  const body = response.body as unknown as AsyncIterable<Uint8Array>;
+  yield* linesOf(decompress(body, 'xz'));
+}
