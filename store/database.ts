@@ -1,0 +1,74 @@
+// One interface over PostgreSQL (pg, when DATABASE_URL is set) and embedded Postgres (PGlite in
+// VENDORSCAN_DATA_DIR) so the same migrations and queries run on a laptop and in production.
+import path from 'node:path';
+import { mkdirSync } from 'node:fs';
+
+export interface Queryable {
+  query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
+}
+
+export interface Database extends Queryable {
+  readonly kind: 'postgres' | 'pglite';
+  /** Runs several statements (no parameters). */
+  exec(sql: string): Promise<void>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string;
+  dataDir?: string;
+}
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env['VENDORSCAN_DATA_DIR'] ?? '.vendorscan');
+}
+
+export async function openDatabase(options: DatabaseOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
+  const url = options.url ?? env['DATABASE_URL'];
+  return url ? openPostgres(url) : openPGlite(options.dataDir ?? path.join(defaultDataDir(env), 'pgdata'));
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  const pg = await import('pg');
+  const pool = new pg.default.Pool({ connectionString: url, max: 8 });
+  // A dropped connection is reported to the query that used it; an idle one must not crash us.
+  pool.on('error', () => {});
+  return {
+    kind: 'postgres',
+    query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await pool.query(sql, params)).rows as T[] }),
+    exec: async (sql) => {
+      await pool.query(sql);
+    },
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn({ query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await client.query(sql, params)).rows as T[] }) });
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPGlite(dataDir: string): Promise<Database> {
+  mkdirSync(dataDir, { recursive: true });
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create(dataDir);
+  return {
+    kind: 'pglite',
+    query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await db.query<T>(sql, params)).rows }),
+    exec: async (sql) => {
+      await db.exec(sql);
+    },
+    transaction: (fn) => db.transaction((tx) => fn({ query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await tx.query<T>(sql, params)).rows }) })),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,54 @@
+// Applies migrations/*.sql in order, each in a transaction, recorded with its checksum. A file
+// changed after it was applied is refused. Concurrent starts serialise on an advisory lock.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Database, Queryable } from './database.js';
+import { LIBRARY_PACKAGES } from '../workers/findings/vendored.js';
+
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+const LOCK = 7_461_002_815;
+
+export class MigrationError extends Error {}
+
+export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
+  const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  const applied: string[] = [];
+  await db.transaction(async (tx) => {
+    if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Map((await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [r.name, r.checksum]));
+    for (const file of files) {
+      const sql = readFileSync(path.join(dir, file), 'utf8');
+      const checksum = createHash('sha256').update(sql).digest('hex');
+      const previous = done.get(file);
+      if (previous !== undefined) {
+        if (previous !== checksum) throw new MigrationError(`migration ${file} was changed after it was applied (checksum ${previous.slice(0, 12)} → ${checksum.slice(0, 12)}); add a new migration instead`);
+        continue;
+      }
+      for (const statement of splitStatements(sql)) await tx.query(statement);
+      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [file, checksum]);
+      applied.push(file);
+    }
+    await syncLibraryPackages(tx);
+  });
+  return applied;
+}
+
+/** Keeps library_packages equal to the list the scanner uses (workers/findings/vendored.ts). */
+/** Inside migrate's transaction, so concurrent start-ups serialise on its lock. */
+async function syncLibraryPackages(tx: Queryable): Promise<void> {
+  const pairs = Object.entries(LIBRARY_PACKAGES).flatMap(([library, pnames]) => pnames.map((pname) => [library, pname] as const));
+  await tx.query('DELETE FROM library_packages');
+  for (const [library, pname] of pairs) await tx.query('INSERT INTO library_packages (library, pname) VALUES ($1, $2)', [library, pname]);
+}
+
+/** Splits plain SQL on top-level semicolons (no functions with bodies in our migrations). */
+function splitStatements(sql: string): string[] {
+  return sql
+    .replace(/--.*$/gm, '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
