@@ -1,0 +1,15 @@
+// `vendorscan migrate`: apply the schema to the results store.
+import { openDatabase } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { describeStore } from './open-store.js';
+
+export async function migrateCommand(_argv: string[], io: { stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
+  const db = await openDatabase({}, io.env);
+  try {
+    const applied = await migrate(db);
+    io.stdout.write(applied.length ? `Applied ${applied.join(', ')} to ${describeStore(io.env)}.\n` : `${describeStore(io.env)} is up to date.\n`);
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

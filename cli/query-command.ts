@@ -1,0 +1,76 @@
+// `vendorscan query --library libwebp --version '<1.3.2'`: the API's vendors answer, in a terminal.
+import { parseArgs } from 'node:util';
+import { parseVersionRange } from '../workers/findings/version.js';
+import { vendors, type UnknownMode } from '../store/queries.js';
+import { latestCompletedRun } from '../store/runs.js';
+import { openStore } from './open-store.js';
+import { UsageError } from './usage-error.js';
+
+export const queryUsage = `Usage: vendorscan query --library NAME [--version RANGE] [options]
+
+  --library NAME       libwebp, libpng, libvpx, zlib, …
+  --version RANGE      e.g. '<1.3.2', '>=1.6.0 <1.6.43', '<1.3.2 || >=2.0.0' (default: any)
+  --run ID             a run (default: the latest completed run)
+  --unknown MODE       include|exclude|only copies without a readable version (default include)
+  --all                also the library's own packages (default: vendored copies only)
+  --limit N            rows (default 1000)
+  --format table|jsonl
+`;
+
+export async function queryCommand(argv: string[], io: { stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      options: {
+        library: { type: 'string' },
+        version: { type: 'string' },
+        run: { type: 'string' },
+        unknown: { type: 'string' },
+        all: { type: 'boolean' },
+        limit: { type: 'string' },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  if (v.help) {
+    io.stdout.write(queryUsage);
+    return 0;
+  }
+  if (!v.library) throw new UsageError('--library is required');
+  const unknown = (v.unknown ?? 'include') as UnknownMode;
+  if (!['include', 'exclude', 'only'].includes(unknown)) throw new UsageError(`--unknown must be include, exclude or only, got "${v.unknown}"`);
+  let range = null;
+  try {
+    range = v.version ? parseVersionRange(v.version) : null;
+  } catch (err) {
+    throw new UsageError(`--version: ${(err as Error).message}`);
+  }
+  const limit = Number(v.limit ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, got "${v.limit}"`);
+  if (v.run !== undefined && !/^\d+$/.test(v.run)) throw new UsageError(`--run must be a run id, got "${v.run}"`);
+  const db = await openStore(io.env);
+  try {
+    const runId = v.run !== undefined ? Number(v.run) : await latestCompletedRun(db);
+    if (runId === null) {
+      io.stdout.write('No completed run yet: run `vendorscan scan` first.\n');
+      return 0;
+    }
+    const result = await vendors(db, { runId, library: v.library, range, vendored: v.all ? null : true, unknown, limit, offset: 0 });
+    if (v.format === 'jsonl') {
+      for (const r of result.rows) io.stdout.write(JSON.stringify({ run: runId, ...r }) + '\n');
+      return 0;
+    }
+    io.stdout.write(`Run ${runId}: ${result.total} ${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of ${v.library}${v.version ? ` ${v.version}` : ''}${unknown === 'exclude' ? '' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)'}\n`);
+    for (const r of result.rows) {
+      io.stdout.write(`${(r.version ?? (r.versionRaw ? `? (${r.versionRaw})` : '?')).padEnd(24)} ${r.confidence.padEnd(7)} ${r.storePath}${r.file ? `/${r.file}` : ''}${r.vendored ? '' : '  (own package)'}\n`);
+    }
+    return 0;
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,183 @@
+// `vendorscan scan`: stream store paths from a cache through the pipeline and print findings.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
+import { compileRules } from '../workers/match/rules.js';
+import { needleRule, hexRule, type RuleSource } from '../workers/match/rule-source.js';
+import { runScan, type ScanRequest } from '../workers/scan/scan.js';
+import { runInProcess } from '../workers/runs/run-in-process.js';
+import { createRun, type RunSource } from '../store/runs.js';
+import { openStore, describeStore } from './open-store.js';
+import type { FileFinding } from '../workers/scan/path-result.js';
+import { readPathList } from '../workers/sources/path-list.js';
+import { channelStorePaths } from '../workers/sources/channel.js';
+import { ProgressBar } from './progress-bar.js';
+import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.js';
+import { UsageError } from './usage-error.js';
+
+export const DEFAULT_CACHE = 'https://cache.nixos.org';
+
+export const scanUsage = `Usage: vendorscan scan [options]
+
+Where to look:
+  --cache URL          binary cache: https://…, file:///dir, s3://bucket?region=R[&endpoint=URL]
+                       (default ${DEFAULT_CACHE}; env VENDORSCAN_CACHE)
+  --requester-pays     S3: pay for the requests (the NixOS bucket nix-cache needs it)
+  --path P             a store path (repeatable)
+  --paths FILE|-       one store path per line
+  --channel NAME       every path of a channel (https://channels.nixos.org/NAME/store-paths.xz;
+                       env VENDORSCAN_CHANNELS_URL changes the host)
+What to look for:
+  --signatures DIR     YARA signature folder (default: the bundled signatures/)
+  --rule FILE.yar      an ad-hoc YARA rule file (repeatable)
+  --needle STRING      an ad-hoc literal string (repeatable)
+  --hex PATTERN        an ad-hoc hex pattern such as "{ 4e 6f ?? 21 }" (repeatable)
+                       (with ad-hoc rules, signatures are loaded only when --signatures is given)
+How:
+  --concurrency N      store paths in flight (default: cores = ${availableParallelism()})
+  --threads N          scan threads (default: min(cores, concurrency))
+  --max-file-size B    scan files whole up to B bytes, larger ones in windows (default 256 MiB)
+  --window-size B      window for larger files (default 64 MiB)
+  --timeout MS         per-request timeout (default 30000)
+  --retries N          retries on 5xx and connection errors (default 4)
+  --format table|jsonl output (default table); jsonl: one finding per line
+  --no-progress        no progress bar even on a TTY
+  --no-store           do not keep the results (default: a run in the results store, DATABASE_URL
+                       or embedded in VENDORSCAN_DATA_DIR; unchanged NARs are then not downloaded again)
+`;
+
+const options = {
+  cache: { type: 'string' },
+  'requester-pays': { type: 'boolean' },
+  path: { type: 'string', multiple: true },
+  paths: { type: 'string' },
+  channel: { type: 'string' },
+  signatures: { type: 'string' },
+  rule: { type: 'string', multiple: true },
+  needle: { type: 'string', multiple: true },
+  hex: { type: 'string', multiple: true },
+  concurrency: { type: 'string' },
+  threads: { type: 'string' },
+  'max-file-size': { type: 'string' },
+  'window-size': { type: 'string' },
+  timeout: { type: 'string' },
+  retries: { type: 'string' },
+  format: { type: 'string' },
+  'no-progress': { type: 'boolean' },
+  'no-store': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+export interface ScanCommandIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.stdout.write(scanUsage);
+    return 0;
+  }
+  const format = (v.format ?? 'table') as OutputFormat;
+  if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
+  const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
+  if (sourcesGiven === 0) throw new UsageError('nothing to scan: give --path, --paths or --channel');
+  if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
+
+  const cores = availableParallelism();
+  const concurrency = positiveInt('concurrency', v.concurrency, cores);
+  const threads = positiveInt('threads', v.threads, Math.min(cores, concurrency));
+  const maxWholeFileSize = positiveInt('max-file-size', v['max-file-size'], 256 * 1024 * 1024);
+  const windowSize = positiveInt('window-size', v['window-size'], Math.min(64 * 1024 * 1024, maxWholeFileSize));
+  const timeoutMs = positiveInt('timeout', v.timeout, 30_000);
+  const retries = positiveInt('retries', v.retries, 4, 0);
+
+  const ruleSources = buildRuleSources(v);
+  // Compile once here so a bad rule stops the scan before any download, with file, line and column.
+  const compiled = compileRules(ruleSources.sources);
+
+  const cacheUrl = cacheUrlFrom(v.cache ?? io.env['VENDORSCAN_CACHE'] ?? DEFAULT_CACHE);
+  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', io.env['VENDORSCAN_CHANNELS_URL']));
+
+  const bar = io.stderr.isTTY && !v['no-progress'] ? new ProgressBar(io.stderr) : null;
+  const findings: FileFinding[] = [];
+  const db = v['no-store'] ? null : await openStore(io.env);
+  const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
+  const rulesetDigest = compiled.digest;
+  const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
+  const request: ScanRequest = {
+    cacheUrl,
+    cacheOptions: { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
+    ruleSources: ruleSources.sources,
+    binaryOnly: ruleSources.binaryOnly,
+    matchOptions: { maxWholeFileSize, windowSize },
+    decompress: {},
+    paths,
+    concurrency,
+    threads,
+    onProgress: (p) => bar?.update(p),
+    onResult: (r) => {
+      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(findingJson(f) + '\n');
+      else findings.push(...r.findings);
+    },
+  };
+  let summary;
+  try {
+    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+  } finally {
+    await db?.close();
+  }
+  bar?.clear();
+  if (format === 'table') io.stdout.write(findingsTable(findings));
+  io.stderr.write(summaryText(summary));
+  if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(io.env)}.\n`);
+  return 0;
+}
+
+/** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */
+export function cacheUrlFrom(value: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value;
+  return pathToFileURL(path.resolve(value)).href;
+}
+
+interface BuiltRules {
+  sources: RuleSource[];
+  /** Only library signatures: files that are not binary objects can be skipped. */
+  binaryOnly: boolean;
+}
+
+function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[] }): BuiltRules {
+  const adhoc: RuleSource[] = [];
+  for (const file of v.rule ?? []) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--rule ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    adhoc.push({ origin: file, text });
+  }
+  (v.needle ?? []).forEach((n, i) => adhoc.push(needleRule(n, i + 1)));
+  (v.hex ?? []).forEach((h, i) => adhoc.push(hexRule(h, i + 1)));
+  const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
+  const signatures = withSignatures ? loadSignatures(v.signatures ?? DEFAULT_SIGNATURES_DIR).sources : [];
+  return { sources: [...signatures, ...adhoc], binaryOnly: adhoc.length === 0 };
+}

@@ -1,0 +1,46 @@
+// How scan results are written: findings as JSON lines (stream-friendly) or a table, and the
+// closing summary with every failure and its reason.
+import type { FileFinding } from '../workers/scan/path-result.js';
+import type { ScanSummary } from '../workers/scan/scan.js';
+import { formatBytes, formatDuration } from './progress-bar.js';
+
+export type OutputFormat = 'table' | 'jsonl';
+
+export function findingJson(f: FileFinding): string {
+  return JSON.stringify({
+    storePath: f.storePath,
+    file: f.file,
+    rule: f.rule,
+    library: f.library,
+    version: f.version,
+    versionRaw: f.versionRaw,
+    confidence: f.confidence,
+    evidence: f.evidence,
+    vendored: f.vendored,
+    matches: f.matches,
+  });
+}
+
+export function findingsTable(findings: FileFinding[]): string {
+  if (findings.length === 0) return 'No findings.\n';
+  const rows = [...findings]
+    .sort((a, b) => a.library.localeCompare(b.library) || a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file))
+    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.storePath + (f.file ? `/${f.file}` : ''), f.rule]);
+  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'FILE', 'RULE'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function summaryText(s: ScanSummary): string {
+  const lines = [
+    `Scanned ${s.scanned} of ${s.total} store paths in ${formatDuration(s.elapsedMs)}: ` +
+      `${s.notInCache} not in cache, ${s.failed} failed, ${s.findings} findings.`,
+    `Read ${formatBytes(s.narBytes)} of NAR (${formatBytes(s.downloadedBytes)} downloaded) at ${s.narMBps.toFixed(1)} MB/s.`,
+  ];
+  if (s.failures.length > 0) {
+    lines.push('Failed:');
+    for (const f of s.failures) lines.push(`  ${f.reason}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,71 @@
+// What the services share: the results store, the signatures, and the queue — BullMQ on Redis
+// when REDIS_URL is set, else an in-process queue whose jobs run right here.
+import { availableParallelism } from 'node:os';
+import type { Queue } from 'bullmq';
+import { openDatabase, type Database } from '../store/database.js';
+import { migrate } from '../store/migrate.js';
+import { loadSignatures, type SignatureSet } from '../signatures/loader.js';
+import { JobProcessor } from '../workers/queue/job-processor.js';
+import { LocalQueue } from '../workers/queue/local-queue.js';
+import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.js';
+import type { QueueCounts } from './api/metrics.js';
+
+export const DEFAULT_CACHE = 'https://cache.nixos.org';
+
+export interface Runtime {
+  db: Database;
+  signatures: SignatureSet;
+  cacheUrl: string;
+  enqueue(jobs: ScanJob[]): Promise<void>;
+  queueCounts(): Promise<QueueCounts>;
+  /** The in-process queue, when there is no Redis. */
+  local: LocalQueue | null;
+  bull: Queue<ScanJob> | null;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(env: NodeJS.ProcessEnv, options: { threads?: number; concurrency?: number } = {}): Promise<Runtime> {
+  const db = await openDatabase({}, env);
+  await migrate(db);
+  const signatures = loadSignatures(env['VENDORSCAN_SIGNATURES'] || undefined);
+  const cacheUrl = env['VENDORSCAN_CACHE'] ?? DEFAULT_CACHE;
+  const redisUrl = env['REDIS_URL'];
+  if (redisUrl) {
+    const bull = openScanQueue(redisUrl, env['VENDORSCAN_QUEUE_PREFIX'] ?? 'vendorscan');
+    return {
+      db,
+      signatures,
+      cacheUrl,
+      local: null,
+      bull,
+      enqueue: (jobs) => enqueue(bull, jobs),
+      queueCounts: async () => {
+        const c = await bull.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
+        return { waiting: (c['waiting'] ?? 0) + (c['prioritized'] ?? 0), active: c['active'] ?? 0, delayed: c['delayed'] ?? 0, failed: c['failed'] ?? 0, completed: c['completed'] ?? 0 };
+      },
+      close: async () => {
+        await bull.close();
+        await db.close();
+      },
+    };
+  }
+  const threads = options.threads ?? availableParallelism();
+  let local: LocalQueue | null = null;
+  const processor = new JobProcessor({ db, signatures, threads, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
+  local = new LocalQueue((job) => processor.process(job), options.concurrency ?? threads * 2);
+  const q = local;
+  return {
+    db,
+    signatures,
+    cacheUrl,
+    local,
+    bull: null,
+    enqueue: (jobs) => q.add(jobs),
+    queueCounts: async () => ({ waiting: Math.max(0, q.size), active: 0, delayed: 0, failed: q.failures.length, completed: 0 }),
+    close: async () => {
+      await q.idle();
+      await processor.close();
+      await db.close();
+    },
+  };
+}
