@@ -1,0 +1,113 @@
+// Benchmark inputs made by real Nix from real binaries on this machine: store paths of ~20 MB of
+// shared libraries each (a realistic mix of ELF objects), and one store path holding a single
+// file of over 1 GB. Built once into bench/.cache and reused.
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import path from 'node:path';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+export const benchDir = path.join(here, '.cache');
+const nixEnv = { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local' };
+
+export interface BenchCache {
+  cacheDir: string;
+  storePaths: string[];
+  narBytes: number;
+}
+
+function* walk(dir: string): Generator<string> {
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const p = path.join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) yield* walk(p);
+    else if (st.isFile() && st.size > 0) yield p;
+  }
+}
+
+function addAndCopy(trees: string[], cacheDir: string, compression: string): string[] {
+  const storePaths = trees.map((t) => execFileSync('nix-store', ['--add', t], { env: nixEnv, encoding: 'utf8' }).trim());
+  rmSync(cacheDir, { recursive: true, force: true });
+  execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${cacheDir}?compression=${compression}`, ...storePaths], {
+    env: nixEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return storePaths;
+}
+
+function narSize(storePath: string): number {
+  return Number(execFileSync('nix-store', ['--query', '--size', storePath], { env: nixEnv, encoding: 'utf8' }).trim());
+}
+
+function load(name: string, build: () => BenchCache): BenchCache {
+  const manifest = path.join(benchDir, `${name}.json`);
+  if (existsSync(manifest)) {
+    const cached = JSON.parse(readFileSync(manifest, 'utf8')) as BenchCache;
+    if (existsSync(cached.cacheDir) && cached.storePaths.every((p) => existsSync(p))) return cached;
+  }
+  mkdirSync(benchDir, { recursive: true });
+  const built = build();
+  writeFileSync(manifest, JSON.stringify(built, null, 2));
+  return built;
+}
+
+/** ≥ `minBytes` of real shared libraries, in store paths of ~20 MB, xz-compressed by Nix. */
+export function libraryCache(minBytes = 320e6, source = '/usr/lib/x86_64-linux-gnu'): BenchCache {
+  return load('libraries-xz', () => {
+    const staging = path.join(benchDir, 'staging');
+    rmSync(staging, { recursive: true, force: true });
+    const trees: string[] = [];
+    let total = 0;
+    let groupBytes = Infinity;
+    let group = '';
+    for (const file of walk(source)) {
+      if (total >= minBytes) break;
+      const size = lstatSync(file).size;
+      if (groupBytes >= 20e6) {
+        group = path.join(staging, `libs-${String(trees.length).padStart(3, '0')}-1.0`);
+        trees.push(group);
+        groupBytes = 0;
+      }
+      const dest = path.join(group, path.relative(source, file));
+      mkdirSync(path.dirname(dest), { recursive: true });
+      cpSync(file, dest);
+      groupBytes += size;
+      total += size;
+    }
+    process.stderr.write(`bench: compressing ${(total / 1e6).toFixed(0)} MB of real libraries in ${trees.length} store paths with xz (once)…\n`);
+    const cacheDir = path.join(benchDir, 'libraries-xz');
+    const storePaths = addAndCopy(trees, cacheDir, 'xz');
+    rmSync(staging, { recursive: true, force: true });
+    return { cacheDir, storePaths, narBytes: storePaths.reduce((a, p) => a + narSize(p), 0) };
+  });
+}
+
+/** One store path whose NAR exceeds `minBytes`: a single file of real library bytes repeated. */
+export function bigNarCache(minBytes = 1.05e9, source = '/usr/lib/x86_64-linux-gnu'): BenchCache {
+  return load('big-nar-zstd', () => {
+    const staging = path.join(benchDir, 'big-staging', 'big-nar-1.0');
+    rmSync(path.dirname(staging), { recursive: true, force: true });
+    mkdirSync(staging, { recursive: true });
+    const out = openSync(path.join(staging, 'blob.so'), 'w');
+    let written = 0;
+    while (written < minBytes) {
+      for (const file of walk(source)) {
+        const data = readFileSync(file);
+        writeSync(out, data);
+        written += data.length;
+        if (written >= minBytes) break;
+      }
+    }
+    closeSync(out);
+    process.stderr.write(`bench: packing a ${(written / 1e9).toFixed(2)} GB single-file store path with zstd (once)…\n`);
+    const cacheDir = path.join(benchDir, 'big-nar-zstd');
+    const storePaths = addAndCopy([staging], cacheDir, 'zstd');
+    rmSync(path.dirname(staging), { recursive: true, force: true });
+    return { cacheDir, storePaths, narBytes: narSize(storePaths[0] ?? '') };
+  });
+}

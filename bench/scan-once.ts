@@ -1,0 +1,31 @@
+// One scan in its own process, so the benchmark can read that process's peak RSS.
+// Usage: scan-once.ts CACHE_DIR CONCURRENCY PATH...
+import { availableParallelism } from 'node:os';
+import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
+import { runScan } from '../workers/scan/scan.js';
+import { needleRule } from '../workers/match/rule-source.js';
+
+const [cacheDir, concurrencyArg, ...paths] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg) || availableParallelism();
+const summary = await runScan({
+  cacheUrl: `file://${cacheDir}`,
+  cacheOptions: {},
+  // BENCH_TRIVIAL=1: one rare needle, to see the pipeline's ceiling without matching cost.
+  ruleSources: process.env['BENCH_TRIVIAL'] ? [needleRule('vendorscan-not-there-9f2c', 1)] : loadSignatures(DEFAULT_SIGNATURES_DIR).sources,
+  binaryOnly: true,
+  matchOptions: {},
+  decompress: {},
+  paths,
+  concurrency,
+  threads: Number(process.env['BENCH_THREADS']) || Math.min(concurrency, availableParallelism()),
+});
+process.stdout.write(
+  JSON.stringify({
+    narBytes: summary.narBytes,
+    elapsedMs: summary.elapsedMs,
+    startupMs: summary.startupMs,
+    failed: summary.failures,
+    findings: summary.findings,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  }) + '\n',
+);
