@@ -42,16 +42,27 @@ async function openPostgres(url: string): Promise<Database> {
     },
     transaction: async (fn) => {
       const client = await pool.connect();
+      // pg-pool listens for errors only on idle clients: a backend terminated while this client is
+      // checked out would otherwise emit an unhandled 'error' and kill the process. The failed
+      // query reports it; the client is then destroyed instead of going back to the pool.
+      let broken: Error | undefined;
+      const onError = (err: Error): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn({ query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await client.query(sql, params)).rows as T[] }) });
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((e: unknown) => {
+          broken ??= e instanceof Error ? e : new Error(String(e));
+        });
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        client.release(broken);
       }
     },
     close: () => pool.end(),

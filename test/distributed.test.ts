@@ -29,11 +29,18 @@ function env(prefix: string): Record<string, string> {
   return { ...pg.env, REDIS_URL, VENDORSCAN_CACHE: server.url, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500' };
 }
 
-function startWorker(prefix: string, args: string[] = ['--threads', '1', '--concurrency', '2']): ChildProcess {
+interface WorkerProcess {
+  child: ChildProcess;
+  /** What the worker wrote to stderr, for the failure message when it died. */
+  stderr(): string;
+}
+
+function startWorker(prefix: string, args: string[] = ['--threads', '1', '--concurrency', '2']): WorkerProcess {
   const child = spawn(process.execPath, [bin, 'worker', ...args], { env: { ...process.env, ...env(prefix) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', () => {});
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-8000)));
   children.push(child);
-  return child;
+  return { child, stderr: () => err };
 }
 
 
@@ -105,7 +112,7 @@ describe('two workers, one killed mid-run', () => {
     await runtime.enqueue([{ kind: 'plan-run', runId }]);
     await waitFor('the first results', () => runProgress(runtime.db, runId), (p) => (p?.scanned ?? 0) >= 1);
     const atKill = await runProgress(runtime.db, runId);
-    victim.kill('SIGKILL');
+    victim.child.kill('SIGKILL');
     expect(atKill?.pending).toBeGreaterThan(0); // killed mid-run, with work left
     const done = await waitFor('the run to complete', () => runProgress(runtime.db, runId), (p) => p?.state === 'completed');
     expect(done).toMatchObject({ total: cache.storePaths.length, scanned: cache.storePaths.length, failed: 0, pending: 0 });
@@ -132,7 +139,7 @@ describe('Postgres and Redis connections dropped mid-run', () => {
     // Forget the scans the first test stored, so this run downloads and scans every path again.
     await runtime.db.exec('UPDATE run_paths SET nar_scan_id = NULL; DELETE FROM findings; DELETE FROM nar_scans;');
     const runId = await pathsRun(runtime, 'drop test');
-    startWorker(prefix, ['--threads', '1', '--concurrency', '1']);
+    const worker = startWorker(prefix, ['--threads', '1', '--concurrency', '1']);
     await runtime.enqueue([{ kind: 'plan-run', runId }]);
     const safe = <T>(f: () => Promise<T>) => () => f().catch(() => null);
     const atDrop = await waitFor('the first results', safe(() => runProgress(runtime.db, runId)), (p) => (p?.scanned ?? 0) >= 1);
@@ -148,8 +155,14 @@ describe('Postgres and Redis connections dropped mid-run', () => {
     const redis = new Redis(REDIS_URL);
     await redis.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     redis.disconnect();
-    const done = await waitFor('the run to complete', safe(() => runProgress(runtime.db, runId)), (p) => p?.state === 'completed');
+    // A worker that died of the dropped connections would leave the run pending forever.
+    const progress = safe(() => runProgress(runtime.db, runId));
+    const done = await waitFor('the run to complete', async () => {
+      if (worker.child.exitCode !== null) throw new Error(`the worker exited (${worker.child.exitCode}): ${worker.stderr()}`);
+      return progress();
+    }, (p) => p?.state === 'completed');
     expect(done).toMatchObject({ total: cache.storePaths.length, scanned: cache.storePaths.length, pending: 0, failed: 0 });
+    expect(worker.child.exitCode).toBeNull();
   }, 240_000);
 });
 

@@ -10,7 +10,7 @@ import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markRunStart
 import { libraries, vendors } from '../store/queries.js';
 import { parseVersionRange } from '../workers/findings/version.js';
 import type { FileFinding, PathResult } from '../workers/scan/path-result.js';
-import { freshPGlite, freshPostgres, type TestDatabase } from './helpers/databases.js';
+import { freshPGlite, freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from './helpers/databases.js';
 
 const H = (c: string): string => c.repeat(32);
 function finding(storePath: string, library: string, version: string | null, file = 'lib/x.so'): FileFinding {
@@ -130,6 +130,23 @@ describe('postgres at scale', () => {
     const results = await Promise.all([migrate(t.db), migrate(other)]);
     await other.close();
     expect(results.flat()).toEqual([]);
+  });
+
+  it('survives a backend terminated inside a transaction: the transaction fails, the next one works', async () => {
+    const { default: pgLib } = await import('pg');
+    const admin = new pgLib.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    const failed = t.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      // The FATAL arrives while this client is checked out and idle: unhandled, it would kill the process.
+      await new Promise((r) => setTimeout(r, 200));
+      await tx.query('SELECT 1');
+    });
+    await expect(failed).rejects.toThrow(/terminat|not queryable|Connection/i);
+    await admin.end();
+    const again = await t.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+    expect(again.rows[0]?.one).toBe(1);
   });
 
   it('answers the vendors query from an index over a million findings', async () => {
