@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { compileRules, RuleCompileError } from '../workers/match/rules.js';
 import { FileMatcher, type RuleHit } from '../workers/match/file-matcher.js';
 import { hexRule, needleRule, PatternError } from '../workers/match/rule-source.js';
+import { BufferPool } from '../workers/match/buffer-pool.js';
 
 function scan(rules: ReturnType<typeof compileRules>, data: Buffer, options = {}, chunk = 4096): RuleHit[] {
   const m = new FileMatcher(rules, options);
@@ -82,13 +83,32 @@ describe('windows', () => {
     expect(windowed.length).toBeGreaterThan(1);
     expect(norm(windowed)).toEqual(norm(whole));
   });
-  it('endAsync gives the same hits as end', async () => {
-    const rules = compileRules([needleRule('GLIBC_2.', 1)]);
-    const m = new FileMatcher(rules);
-    m.begin('ls', real.length);
-    m.data(real);
-    const hits = await m.endAsync();
-    expect(hits.map((h) => h.strings.length)).toEqual(scan(rules, real).map((h) => h.strings.length));
+});
+
+describe('buffers reused between files', () => {
+  it('the pool hands a freed buffer to the next file of its size class, within its cap', () => {
+    const pool = new BufferPool(3 << 20, 2 << 20);
+    const a = pool.take(700_000);
+    expect(a.length).toBe(1 << 20);
+    pool.give(a);
+    expect(pool.retainedBytes).toBe(1 << 20);
+    expect(pool.take(600_000)).toBe(a);
+    const big = pool.take(3_000_000);
+    pool.give(big); // over maxKeptSize: let go
+    expect(pool.retainedBytes).toBe(0);
+    for (const b of [pool.take(1 << 21), pool.take(1 << 21)]) pool.give(b); // the second would pass the cap
+    expect(pool.retainedBytes).toBe(2 << 20);
+  });
+  it('a reused buffer leaks nothing of the previous file into the next', () => {
+    const rules = compileRules([needleRule('tail-marker-of-file-one', 1)]);
+    const m = new FileMatcher(rules, { pool: new BufferPool(8 << 20, 4 << 20) });
+    const one = Buffer.concat([Buffer.alloc(200_000, 0x41), Buffer.from('tail-marker-of-file-one')]);
+    const two = Buffer.alloc(150_000, 0x42); // same size class: it gets file one's buffer
+    for (const [file, expected] of [[one, 1], [two, 0], [one, 1]] as const) {
+      m.begin('f', file.length);
+      m.data(file);
+      expect(m.end()).toHaveLength(expected);
+    }
   });
 });
 

@@ -1,15 +1,20 @@
-// Matches one file at a time, fed as chunks. Files up to maxWholeFileSize are scanned whole (one
-// buffer, reused between files); larger ones in overlapping windows so memory stays bounded by
-// windowSize + overlap. In windowed mode, conditions that depend on whole-file properties
+// Matches one file at a time, fed as chunks. Files up to maxWholeFileSize are scanned whole, in
+// buffers reused between files (buffer-pool.ts); larger ones in overlapping windows so memory
+// stays bounded by windowSize + overlap. Scans run in the calling thread: handing the buffer to
+// YARA-X's scanAsync copies it, and on the development VM that fresh copy cost more than it won
+// (see README, Measurements). In windowed mode, conditions that depend on whole-file properties
 // (filesize, fixed offsets, counts) are evaluated per window.
 import type { RuleMatch } from '@litko/yara-x';
 import type { CompiledRules } from './rules.js';
+import { BufferPool } from './buffer-pool.js';
 
 export interface MatchOptions {
   maxWholeFileSize?: number;
   windowSize?: number;
   maxMatchesPerPattern?: number;
   maxMatchDataLength?: number;
+  /** Where file buffers come from and go back to (default: one pool per thread). */
+  pool?: BufferPool;
 }
 
 export interface StringMatch {
@@ -30,14 +35,16 @@ export interface RuleHit {
 }
 
 const MiB = 1024 * 1024;
-/** Buffers up to this size are kept for the next file; larger ones are let go. */
-const KEEP_BUFFER = 64 * MiB;
+
+/** Module state is per thread: every matcher of a scan thread shares its buffers. */
+const threadPool = new BufferPool(128 * MiB, 64 * MiB);
 
 export class FileMatcher {
   private readonly maxWhole: number;
   private readonly windowSize: number;
   private readonly overlap: number;
   private readonly maxData: number;
+  private readonly pool: BufferPool;
   private buffer: Buffer = Buffer.alloc(0);
   private length = 0;
   /** File offset of buffer[0]. */
@@ -45,10 +52,10 @@ export class FileMatcher {
   /** Bytes at the buffer's start already scanned (the carried-over overlap). */
   private scannedUpTo = 0;
   private windowed = false;
+  /** Bytes of the buffer in use for this file (the pooled buffer may be larger). */
+  private limit = 0;
   private hits = new Map<string, RuleHit>();
   private seen = new Set<string>();
-  /** One asynchronous scan at a time per compiled rule set in this thread. */
-  private static readonly queues = new WeakMap<object, Promise<unknown>>();
 
   constructor(
     private readonly rules: CompiledRules,
@@ -58,6 +65,7 @@ export class FileMatcher {
     this.overlap = Math.max(rules.longestPatternLength, 1);
     this.windowSize = Math.max(options.windowSize ?? 64 * MiB, this.overlap * 2);
     this.maxData = options.maxMatchDataLength ?? 256;
+    this.pool = options.pool ?? threadPool;
     rules.scanner.setMaxMatchesPerPattern(options.maxMatchesPerPattern ?? 64);
   }
 
@@ -69,19 +77,21 @@ export class FileMatcher {
     this.seen = new Set();
     this.windowed = size > this.maxWhole;
     const need = this.windowed ? this.windowSize : size;
-    if (this.buffer.length < need || this.buffer.length > Math.max(KEEP_BUFFER, need)) {
-      this.buffer = Buffer.allocUnsafe(need);
+    if (this.buffer.length < need) {
+      this.release();
+      this.buffer = this.pool.take(need);
     }
+    this.limit = need;
   }
 
   data(chunk: Uint8Array): void {
     let pos = 0;
     while (pos < chunk.length) {
-      if (this.length === this.buffer.length) {
+      if (this.length === this.limit) {
         if (!this.windowed) throw new Error('file is longer than its declared size');
         this.scanWindow();
       }
-      const take = Math.min(chunk.length - pos, this.buffer.length - this.length);
+      const take = Math.min(chunk.length - pos, this.limit - this.length);
       this.buffer.set(chunk.subarray(pos, pos + take), this.length);
       this.length += take;
       pos += take;
@@ -93,28 +103,15 @@ export class FileMatcher {
     const hits = [...this.hits.values()];
     this.hits = new Map();
     this.seen = new Set();
-    if (this.buffer.length > KEEP_BUFFER) this.buffer = Buffer.alloc(0);
+    this.release();
     return hits;
   }
 
-  /**
-   * Like end(), but a whole file is scanned on libuv's thread pool, so this thread's event loop
-   * keeps the decompressor's pipes flowing meanwhile. The buffer is handed to the scan; the next
-   * file gets a new one. Windowed files are scanned as they stream and end synchronously.
-   */
-  async endAsync(): Promise<RuleHit[]> {
-    if (this.windowed || this.length === 0) return this.end();
-    const view = this.buffer.subarray(0, this.length);
+  /** Gives the buffer back to the pool (the next file takes one again). */
+  private release(): void {
+    if (this.buffer.length > 0) this.pool.give(this.buffer);
     this.buffer = Buffer.alloc(0);
     this.length = 0;
-    const scanner = this.rules.scanner;
-    const previous = FileMatcher.queues.get(scanner) ?? Promise.resolve();
-    const scanning = previous.then(() => scanner.scanAsync(view));
-    FileMatcher.queues.set(scanner, scanning.catch(() => undefined));
-    const matches = await scanning;
-    const hits = new Map<string, RuleHit>();
-    this.collect(matches, view, 0, hits, new Set());
-    return [...hits.values()];
   }
 
   /** Scan the full window, then carry its last `overlap` bytes to the front. */

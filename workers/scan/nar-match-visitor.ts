@@ -13,13 +13,8 @@ export interface FileHits {
   hits: RuleHit[];
 }
 
-/** Bytes of files handed to asynchronous scans before the NAR stream waits for them. */
-const MAX_PENDING_BYTES = 64 * 1024 * 1024;
-
 export class NarMatchVisitor implements NarVisitor {
   files = 0;
-  private readonly pending: { file: string; size: number; hits: Promise<RuleHit[]> }[] = [];
-  private pendingBytes = 0;
   private readonly done: FileHits[] = [];
   private path = '';
   private size = 0;
@@ -67,32 +62,15 @@ export class NarMatchVisitor implements NarVisitor {
       this.matcher.data(this.head.subarray(0, this.headLength));
     }
     if (this.state === 'matching') {
-      const hits = this.matcher.endAsync();
-      // Settle rejections here too; they are rethrown in order by settle().
-      hits.catch(() => undefined);
-      this.pending.push({ file: this.path, size: this.size, hits });
-      this.pendingBytes += this.size;
+      const hits = this.matcher.end();
+      if (hits.length > 0) this.done.push({ file: this.path, hits });
     }
     this.state = 'skipping';
   }
 
-  /** Wait while too many bytes are being scanned: backpressure on the NAR stream. */
-  async throttle(): Promise<void> {
-    while (this.pendingBytes > MAX_PENDING_BYTES && this.pending.length > 0) await this.settleOne();
-  }
-
-  /** Every file's hits, in NAR order, once all scans are done. */
-  async results(): Promise<FileHits[]> {
-    while (this.pending.length > 0) await this.settleOne();
+  /** Every file's hits, in NAR order. */
+  results(): FileHits[] {
     return this.done;
-  }
-
-  private async settleOne(): Promise<void> {
-    const next = this.pending.shift();
-    if (!next) return;
-    this.pendingBytes -= next.size;
-    const hits = await next.hits;
-    if (hits.length > 0) this.done.push({ file: next.file, hits });
   }
 
   private start(): void {

@@ -86,14 +86,13 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   }
 
   try {
-    const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
-  const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
-  for await (const chunk of decompress(counted(download.body), compression, options)) {
+      const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
+    const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
+    for await (const chunk of decompress(counted(download.body), compression, options)) {
       integrity.update(chunk);
       parser.write(chunk);
       result.narBytes += chunk.length;
       deps.onBytes?.(0, chunk.length);
-      await visitor.throttle();
     }
   } finally {
     // On an early exit the connection (and its concurrency slot) must be released at once.

@@ -38,8 +38,8 @@ async function main(config: ScanThreadConfig): Promise<void> {
       void cache.close().finally(() => port.close());
       return;
     }
-    // A matcher per store path: reusing one across paths measured half the throughput
-    // (45 vs 86 MB/s for two paths at a time in one thread; cause not found yet).
+    // A matcher holds the state of the file being read, so every path in flight needs its own;
+    // their buffers come from the thread's pool.
     const matcher = new FileMatcher(rules, config.matchOptions);
     void scanStorePath(msg.storePath, {
       cache,
