@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 export const benchDir = path.join(here, '.cache');
@@ -15,7 +16,11 @@ export interface BenchCache {
   narBytes: number;
 }
 
-function* walk(dir: string): Generator<string> {
+/**
+ * Regular files under `dir`, each content once: hard links and copies are skipped (Mesa installs
+ * one 25 MB driver under a dozen names, which would make a corpus of one file repeated).
+ */
+function* walk(dir: string, seen = new Set<string>()): Generator<string> {
   let names: string[];
   try {
     names = readdirSync(dir).sort();
@@ -25,8 +30,13 @@ function* walk(dir: string): Generator<string> {
   for (const name of names) {
     const p = path.join(dir, name);
     const st = lstatSync(p);
-    if (st.isDirectory()) yield* walk(p);
-    else if (st.isFile() && st.size > 0) yield p;
+    if (st.isDirectory()) yield* walk(p, seen);
+    else if (st.isFile() && st.size > 0) {
+      const key = `${st.size}:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      yield p;
+    }
   }
 }
 
@@ -56,9 +66,13 @@ function load(name: string, build: () => BenchCache): BenchCache {
   return built;
 }
 
-/** ≥ `minBytes` of real shared libraries, in store paths of ~20 MB, xz-compressed by Nix. */
+/**
+ * ≥ `minBytes` of real shared libraries, in store paths of ~20 MB, xz-compressed by Nix. Files over
+ * 16 MB are left out: a few 100 MB libraries (LLVM) would make a handful of paths whose tail leaves
+ * a core idle, and measure that instead of throughput.
+ */
 export function libraryCache(minBytes = 320e6, source = '/usr/lib/x86_64-linux-gnu'): BenchCache {
-  return load('libraries-xz', () => {
+  return load('libraries-mix-xz', () => {
     const staging = path.join(benchDir, 'staging');
     rmSync(staging, { recursive: true, force: true });
     const trees: string[] = [];
@@ -68,6 +82,7 @@ export function libraryCache(minBytes = 320e6, source = '/usr/lib/x86_64-linux-g
     for (const file of walk(source)) {
       if (total >= minBytes) break;
       const size = lstatSync(file).size;
+      if (size > 16e6) continue;
       if (groupBytes >= 20e6) {
         group = path.join(staging, `libs-${String(trees.length).padStart(3, '0')}-1.0`);
         trees.push(group);
@@ -80,7 +95,7 @@ export function libraryCache(minBytes = 320e6, source = '/usr/lib/x86_64-linux-g
       total += size;
     }
     process.stderr.write(`bench: compressing ${(total / 1e6).toFixed(0)} MB of real libraries in ${trees.length} store paths with xz (once)…\n`);
-    const cacheDir = path.join(benchDir, 'libraries-xz');
+    const cacheDir = path.join(benchDir, 'libraries-mix-xz');
     const storePaths = addAndCopy(trees, cacheDir, 'xz');
     rmSync(staging, { recursive: true, force: true });
     return { cacheDir, storePaths, narBytes: storePaths.reduce((a, p) => a + narSize(p), 0) };
