@@ -3,7 +3,8 @@
 // findings keyed by NAR scan, file, library and rule).
 import type { Database, Queryable } from './database.js';
 import type { FileFinding, PathResult } from '../workers/scan/path-result.js';
-import { parseStorePath } from '../workers/cache/store-path.js';
+import { parseStorePath, type StorePath } from '../workers/cache/store-path.js';
+import { forRegisteredBatches, parseStorePaths, registerStorePaths } from './store-paths.js';
 import { parseVersion, versionSortKey } from '../workers/findings/version.js';
 import { isVendored } from '../workers/findings/vendored.js';
 
@@ -57,32 +58,24 @@ export async function markRunFailed(db: Queryable, runId: number, error: string)
   await db.query("UPDATE runs SET state = 'failed', error = $2, finished_at = now() WHERE id = $1 AND state IN ('queued', 'running')", [runId, error]);
 }
 
-async function storePathId(db: Queryable, path: string): Promise<number> {
-  const sp = parseStorePath(path);
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO store_paths (path, hash, pname, version) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path RETURNING id`,
-    [sp.path, sp.hash, sp.pname, sp.version],
-  );
-  return Number(rows[0]?.id);
-}
-
 /** Registers the run's store paths as pending (idempotent); invalid paths are returned, not added. */
 export async function addRunPaths(db: Database, runId: number, paths: string[]): Promise<string[]> {
-  const invalid: string[] = [];
-  await db.transaction(async (tx) => {
-    for (const p of paths) {
-      let id: number;
-      try {
-        id = await storePathId(tx, p);
-      } catch {
-        invalid.push(p);
-        continue;
-      }
-      await tx.query("INSERT INTO run_paths (run_id, store_path_id, status) VALUES ($1, $2, 'pending') ON CONFLICT DO NOTHING", [runId, id]);
-    }
-  });
+  const { valid, invalid } = parseStorePaths(paths);
+  await db.transaction((tx) =>
+    forRegisteredBatches(tx, valid, async (batch) => {
+      await tx.query("INSERT INTO run_paths (run_id, store_path_id, status) SELECT $1, id, 'pending' FROM store_paths WHERE path = ANY($2::text[]) ON CONFLICT DO NOTHING", [runId, batch]);
+    }),
+  );
   return invalid;
+}
+
+/** Marks the given paths that are still pending as failed (a job that gave up on them); then the run may close. */
+export async function failPendingRunPaths(db: Queryable, runId: number, paths: string[], reason: string): Promise<void> {
+  await db.query(
+    `UPDATE run_paths SET status = 'failed', reason = $3, updated_at = now()
+     WHERE run_id = $1 AND status = 'pending' AND store_path_id IN (SELECT id FROM store_paths WHERE path = ANY($2::text[]))`,
+    [runId, paths, reason],
+  );
 }
 
 export async function setRunTotal(db: Queryable, runId: number, total: number): Promise<void> {
@@ -91,45 +84,126 @@ export async function setRunTotal(db: Queryable, runId: number, total: number): 
 
 /** The stored scan of this NAR under this ruleset, if any: an unchanged NAR is linked, not downloaded. */
 export async function findNarScan(db: Queryable, narHash: string, rulesetDigest: string): Promise<number | null> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM nar_scans WHERE nar_hash = $1 AND ruleset_digest = $2', [narHash, rulesetDigest]);
-  return rows[0] ? Number(rows[0].id) : null;
+  return (await findNarScans(db, [narHash], rulesetDigest)).get(narHash) ?? null;
 }
 
-/** Records one store path's outcome in a run. Safe to repeat. */
-export async function recordPathResult(db: Database, runId: number, rulesetDigest: string, result: PathResult & { linkedNarScan?: number }): Promise<void> {
+/** findNarScan for many NARs in one query: NarHash → stored scan. */
+export async function findNarScans(db: Queryable, narHashes: string[], rulesetDigest: string): Promise<Map<string, number>> {
+  if (narHashes.length === 0) return new Map();
+  const { rows } = await db.query<{ nar_hash: string; id: string }>('SELECT nar_hash, id FROM nar_scans WHERE ruleset_digest = $1 AND nar_hash = ANY($2::text[])', [
+    rulesetDigest,
+    narHashes,
+  ]);
+  return new Map(rows.map((r) => [r.nar_hash, Number(r.id)]));
+}
+
+/** A path's outcome as recorded: linked to an earlier scan, not in cache, failed, or newly scanned. */
+type RecordedResult = PathResult & { linkedNarScan?: number };
+
+function isNewScan(result: RecordedResult): boolean {
+  return result.status === 'scanned' && result.narHash !== undefined && result.linkedNarScan === undefined;
+}
+
+/**
+ * Sets the outcome of several paths in a run in one statement, by path. Returns the paths it set:
+ * a path missing from the answer is not a registered store path.
+ */
+async function upsertRunPaths(db: Queryable, runId: number, results: { result: RecordedResult; narScanId: number | null }[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ path: string }>(
+    `WITH t AS (
+       SELECT sp.id, sp.path, t.status, t.reason, t.nar_scan_id, t.downloaded, t.nar
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(path, status, reason, nar_scan_id, downloaded, nar)
+       JOIN store_paths sp ON sp.path = t.path
+     ), written AS (
+       INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, updated_at)
+       SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, now() FROM t
+       ON CONFLICT (run_id, store_path_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
+         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes, updated_at = now()
+       RETURNING store_path_id
+     )
+     SELECT t.path FROM t JOIN written w ON w.store_path_id = t.id`,
+    [
+      runId,
+      results.map((r) => r.result.storePath),
+      results.map((r): RunPathStatus => (r.result.linkedNarScan !== undefined ? 'skipped-unchanged' : r.result.status)),
+      results.map((r) => r.result.reason ?? null),
+      results.map((r) => r.narScanId),
+      results.map((r) => r.result.downloadedBytes),
+      results.map((r) => r.result.narBytes),
+    ],
+  );
+  return new Set(rows.map((r) => r.path));
+}
+
+/**
+ * Records one store path's outcome in a run. Safe to repeat. A path with no new scan to store
+ * (linked, not in cache, failed) takes one statement when its store path is registered, as every
+ * queued run's are.
+ */
+export async function recordPathResult(db: Database, runId: number, rulesetDigest: string, result: RecordedResult): Promise<void> {
+  if (isNewScan(result)) return recordWithStorePath(db, runId, rulesetDigest, result);
+  return recordSettledResults(db, runId, [result]);
+}
+
+/**
+ * Records the outcomes of paths with no new scan to store, in one statement for all registered
+ * store paths: a re-run links a whole batch of unchanged paths at once.
+ */
+export async function recordSettledResults(db: Database, runId: number, results: RecordedResult[]): Promise<void> {
+  const unique = [...new Map(results.map((r) => [r.storePath, r])).values()];
+  if (unique.length === 0) return;
+  if (unique.some(isNewScan)) throw new Error('a newly scanned path is recorded with recordPathResult, with its findings');
+  const set = await upsertRunPaths(db, runId, unique.map((result) => ({ result, narScanId: result.linkedNarScan ?? null })));
+  for (const result of unique) if (!set.has(result.storePath)) await recordWithStorePath(db, runId, '', result);
+}
+
+/** Registers the store path, stores its new scan and findings if it has one, and sets the outcome. */
+async function recordWithStorePath(db: Database, runId: number, rulesetDigest: string, result: RecordedResult): Promise<void> {
+  let storePath: StorePath;
+  try {
+    storePath = parseStorePath(result.storePath);
+  } catch {
+    return; // not a store path: reported in the run's summary, nothing to key it by
+  }
   await db.transaction(async (tx) => {
-    let id: number;
-    try {
-      id = await storePathId(tx, result.storePath);
-    } catch {
-      return; // not a store path: reported in the run's summary, nothing to key it by
-    }
+    await registerStorePaths(tx, [storePath]);
     let narScanId: number | null = result.linkedNarScan ?? null;
-    if (result.status === 'scanned' && result.narHash && result.linkedNarScan === undefined) {
+    if (isNewScan(result)) {
       const inserted = await tx.query<{ id: string }>(
         `INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) VALUES ($1, $2, $3, $4)
          ON CONFLICT (nar_hash, ruleset_digest) DO UPDATE SET nar_hash = EXCLUDED.nar_hash RETURNING id`,
         [result.narHash, rulesetDigest, result.narSize ?? result.narBytes, result.files],
       );
       narScanId = Number(inserted.rows[0]?.id);
-      for (const f of result.findings) {
-        const parsed = f.version === null ? null : parseVersion(f.version);
-        await tx.query(
-          `INSERT INTO findings (nar_scan_id, file, library, version, version_raw, version_key, rule, confidence, evidence, matches)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-          [narScanId, f.file, f.library, parsed ? f.version : null, parsed ? f.versionRaw : (f.versionRaw ?? f.version), parsed ? versionSortKey(parsed) : null, f.rule, f.confidence, f.evidence, JSON.stringify(f.matches)],
-        );
-      }
+      if (result.findings.length > 0) await insertFindings(tx, narScanId, result.findings);
     }
-    const status: RunPathStatus = result.linkedNarScan !== undefined ? 'skipped-unchanged' : result.status;
-    await tx.query(
-      `INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
-       ON CONFLICT (run_id, store_path_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
-         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes, updated_at = now()`,
-      [runId, id, status, result.reason ?? null, narScanId, result.downloadedBytes, result.narBytes],
-    );
+    await upsertRunPaths(tx, runId, [{ result, narScanId }]);
   });
+}
+
+/** All findings of a NAR scan in one statement (idempotent: keyed by scan, file, library, rule). */
+async function insertFindings(tx: Queryable, narScanId: number, findings: FileFinding[]): Promise<void> {
+  const rows = findings.map((f) => {
+    const parsed = f.version === null ? null : parseVersion(f.version);
+    return {
+      file: f.file,
+      library: f.library,
+      version: parsed ? f.version : null,
+      version_raw: parsed ? f.versionRaw : (f.versionRaw ?? f.version),
+      version_key: parsed ? versionSortKey(parsed) : null,
+      rule: f.rule,
+      confidence: f.confidence,
+      evidence: f.evidence,
+      matches: f.matches,
+    };
+  });
+  await tx.query(
+    `INSERT INTO findings (nar_scan_id, file, library, version, version_raw, version_key, rule, confidence, evidence, matches)
+     SELECT $1, r.file, r.library, r.version, r.version_raw, r.version_key, r.rule, r.confidence, r.evidence, r.matches
+     FROM jsonb_to_recordset($2::jsonb) AS r(file text, library text, version text, version_raw text, version_key text, rule text, confidence text, evidence text, matches jsonb)
+     ON CONFLICT DO NOTHING`,
+    [narScanId, JSON.stringify(rows)],
+  );
 }
 
 /**

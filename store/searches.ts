@@ -3,6 +3,7 @@
 import type { Database, Queryable } from './database.js';
 import type { PathResult } from '../workers/scan/path-result.js';
 import { parseStorePath } from '../workers/cache/store-path.js';
+import { forRegisteredBatches, parseStorePaths } from './store-paths.js';
 
 export type SearchKind = 'yara' | 'needle' | 'hex';
 export type SearchScope = { runId: number } | { paths: string[] };
@@ -46,14 +47,12 @@ export async function createSearch(db: Database, search: { kind: SearchKind; pat
     if ('runId' in search.scope) {
       await tx.query("INSERT INTO search_paths (search_id, store_path_id, status) SELECT $1, store_path_id, 'pending' FROM run_paths WHERE run_id = $2 ON CONFLICT DO NOTHING", [id, search.scope.runId]);
     } else {
-      for (const p of search.scope.paths) {
-        const sp = parseStorePath(p);
-        const ins = await tx.query<{ id: string }>(
-          'INSERT INTO store_paths (path, hash, pname, version) VALUES ($1, $2, $3, $4) ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path RETURNING id',
-          [sp.path, sp.hash, sp.pname, sp.version],
-        );
-        await tx.query("INSERT INTO search_paths (search_id, store_path_id, status) VALUES ($1, $2, 'pending') ON CONFLICT DO NOTHING", [id, Number(ins.rows[0]?.id)]);
-      }
+      const { valid, invalid } = parseStorePaths(search.scope.paths);
+      // The API checks every path first; this names the first bad one if a caller did not.
+      if (invalid.length > 0) parseStorePath(invalid[0] ?? '');
+      await forRegisteredBatches(tx, valid, async (batch) => {
+        await tx.query("INSERT INTO search_paths (search_id, store_path_id, status) SELECT $1, id, 'pending' FROM store_paths WHERE path = ANY($2::text[]) ON CONFLICT DO NOTHING", [id, batch]);
+      });
     }
     await tx.query("UPDATE searches SET total = (SELECT count(*) FROM search_paths WHERE search_id = $1), state = 'running' WHERE id = $1", [id]);
     return id;
@@ -81,11 +80,32 @@ export async function recordSearchResult(db: Database, searchId: number, result:
     }
     if (result.findings.length > 0) await tx.query('UPDATE searches SET first_match_at = COALESCE(first_match_at, now()) WHERE id = $1', [searchId]);
     await tx.query('UPDATE search_paths SET status = $3, reason = $4 WHERE search_id = $1 AND store_path_id = $2', [searchId, id, result.status, result.reason ?? null]);
-    await tx.query(
-      "UPDATE searches SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running' AND NOT EXISTS (SELECT 1 FROM search_paths WHERE search_id = $1 AND status = 'pending')",
-      [searchId],
-    );
+    await completeSearchIfSettled(tx, searchId);
   });
+}
+
+/** A job gave up on these paths: mark those still pending as failed, and close the search if nothing is left. */
+export async function failPendingSearchPaths(db: Database, searchId: number, paths: string[], reason: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(
+      `UPDATE search_paths SET status = 'failed', reason = $3
+       WHERE search_id = $1 AND status = 'pending' AND store_path_id IN (SELECT id FROM store_paths WHERE path = ANY($2::text[]))`,
+      [searchId, paths, reason],
+    );
+    await completeSearchIfSettled(tx, searchId);
+  });
+}
+
+/** A search that could not be planned. */
+export async function markSearchFailed(db: Queryable, searchId: number): Promise<void> {
+  await db.query("UPDATE searches SET state = 'failed', finished_at = now() WHERE id = $1 AND state IN ('queued', 'running')", [searchId]);
+}
+
+async function completeSearchIfSettled(db: Queryable, searchId: number): Promise<void> {
+  await db.query(
+    "UPDATE searches SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running' AND NOT EXISTS (SELECT 1 FROM search_paths WHERE search_id = $1 AND status = 'pending')",
+    [searchId],
+  );
 }
 
 export async function searchProgress(db: Queryable, searchId: number): Promise<SearchRow | null> {
