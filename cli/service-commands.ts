@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { buildApi } from '../services/api/app.js';
 import { openRuntime } from '../services/runtime.js';
 import { startScheduler, DEFAULT_CRON } from '../services/scheduler/scheduler.js';
-import { JobProcessor } from '../workers/queue/job-processor.js';
+import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.js';
 import { startBullWorker } from '../workers/queue/bullmq-worker.js';
 import { enqueue, redisConnection } from '../workers/queue/scan-queue.js';
 import { UsageError } from './usage-error.js';
@@ -68,13 +68,15 @@ export async function workerCommand(argv: string[], io: IO): Promise<number> {
     db: runtime.db,
     signatures: runtime.signatures,
     threads,
+    scanConcurrency: concurrency,
     cacheOptions: {},
     channelsUrl: io.env['VENDORSCAN_CHANNELS_URL'],
     enqueue: (jobs) => runtime.enqueue(jobs),
   });
   const stalledMs = io.env['VENDORSCAN_STALLED_MS'] ? Number(io.env['VENDORSCAN_STALLED_MS']) : undefined;
-  const worker = startBullWorker(processor, { connection: redisConnection(redisUrl), prefix: io.env['VENDORSCAN_QUEUE_PREFIX'] ?? 'vendorscan', concurrency, ...(stalledMs ? { stalledMs } : {}) });
-  io.stderr.write(`vendorscan worker: ${concurrency} jobs at once on ${threads} scan threads\n`);
+  const jobs = concurrency * JOBS_PER_SCAN_SLOT;
+  const worker = startBullWorker(processor, { connection: redisConnection(redisUrl), prefix: io.env['VENDORSCAN_QUEUE_PREFIX'] ?? 'vendorscan', concurrency: jobs, ...(stalledMs ? { stalledMs } : {}) });
+  io.stderr.write(`vendorscan worker: ${concurrency} store paths scanned at once on ${threads} scan threads, ${jobs} jobs at once\n`);
   await untilSignal();
   await worker.close();
   await processor.close();

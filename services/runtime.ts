@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { openDatabase, type Database } from '../store/database.js';
 import { migrate } from '../store/migrate.js';
 import { loadSignatures, type SignatureSet } from '../signatures/loader.js';
-import { JobProcessor } from '../workers/queue/job-processor.js';
+import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.js';
 import { LocalQueue } from '../workers/queue/local-queue.js';
 import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.js';
 import type { QueueCounts } from './api/metrics.js';
@@ -51,8 +51,8 @@ export async function openRuntime(env: NodeJS.ProcessEnv, options: { threads?: n
   }
   const threads = options.threads ?? availableParallelism();
   let local: LocalQueue | null = null;
-  const processor = new JobProcessor({ db, signatures, threads, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
-  local = new LocalQueue((job) => processor.process(job), options.concurrency ?? threads * 2);
+  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency ?? threads * 2, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
+  local = new LocalQueue((job) => processor.process(job), processor.scanConcurrency * JOBS_PER_SCAN_SLOT, 3, (job, err, attempts) => processor.giveUp(job, err, attempts));
   const q = local;
   return {
     db,

@@ -12,6 +12,7 @@ import { serveDirectory, type StaticServer } from './helpers/http-server.js';
 import { waitFor } from './helpers/wait.js';
 import { buildServiceCache, type ServiceCache } from './helpers/service-cache.js';
 import { freshPGlite } from './helpers/databases.js';
+import { addRunPaths, createRun, markRunStarted, setRunTotal } from '../store/runs.js';
 
 const TOKEN = 'test-token-123';
 let cache: ServiceCache;
@@ -111,6 +112,29 @@ describe('a scan through the API', () => {
     expect(files.filter((f) => f.endsWith('share/doc/README'))).toHaveLength(cache.storePaths.length - 1);
     expect(files.filter((f) => f.endsWith('libpng16.so.16'))).toHaveLength(cache.libpngCopies.length + 1);
     expect(done.body['firstMatchAt']).not.toBeNull();
+  });
+});
+
+describe('a job that fails for good', () => {
+  it('settles its paths as failed with the reason, so the run still closes', async () => {
+    // A run made under other signatures: every worker refuses its jobs, and no retry helps.
+    const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'foreign' }, cacheUrl: server.url, rulesetDigest: 'f'.repeat(64) });
+    await markRunStarted(runtime.db, runId);
+    await addRunPaths(runtime.db, runId, cache.storePaths.slice(0, 3));
+    await setRunTotal(runtime.db, runId, 3);
+    await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: cache.storePaths.slice(0, 3) }]);
+    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'completed');
+    expect(done.body).toMatchObject({ total: 3, failed: 3, pending: 0 });
+    const failures = done.body['failures'] as { storePath: string; reason: string }[];
+    expect(failures).toHaveLength(3);
+    for (const f of failures) expect(f.reason).toMatch(/uses signatures ffffffffffff.*deploy the same signatures.*gave up after 1 attempt/);
+  });
+
+  it('marks a run failed when planning it fails for good', async () => {
+    const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'foreign' }, cacheUrl: server.url, rulesetDigest: 'e'.repeat(64) });
+    await runtime.enqueue([{ kind: 'plan-run', runId }]);
+    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'failed');
+    expect(done.body['error']).toMatch(/^planning failed: run \d+ uses signatures eeeeeeeeeeee/);
   });
 });
 

@@ -172,6 +172,8 @@ describe('priorities', () => {
   queueRuntime(prefix, (r) => (runtime = r));
 
   it('runs an emergency search submitted behind a queued scan first', async () => {
+    // The scan must really scan: with its NARs stored by the tests above it would only link them.
+    await runtime.db.exec('UPDATE run_paths SET nar_scan_id = NULL; DELETE FROM findings; DELETE FROM nar_scans;');
     const runId = await pathsRun(runtime, 'scheduled');
     await runtime.enqueue([{ kind: 'plan-run', runId }]);
     const searchId = await createSearch(runtime.db, { kind: 'needle', pattern: 'libpng version 1.6.39', scope: { paths: cache.storePaths }, cacheUrl: server.url });

@@ -36,5 +36,12 @@ export function startBullWorker(processor: JobProcessor, options: BullWorkerOpti
   );
   // Connection errors are retried by ioredis; log them instead of crashing.
   worker.on('error', (err) => process.stderr.write(`worker: ${err.message}\n`));
+  // The last attempt failed (or no retry can help): settle what the job was to settle.
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const final = err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!final) return;
+    processor.giveUp(job.data, err, job.attemptsMade).catch((e: unknown) => process.stderr.write(`worker: could not record the failure of job ${job.id}: ${e instanceof Error ? e.message : String(e)}\n`));
+  });
   return worker;
 }

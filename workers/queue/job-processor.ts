@@ -2,14 +2,17 @@
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
 import type { Database } from '../../store/database.js';
-import { addRunPaths, completeRunIfSettled, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.js';
-import { pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.js';
+import { addRunPaths, completeRunIfSettled, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.js';
+import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.js';
 import type { SignatureSet } from '../../signatures/loader.js';
 import { openBinaryCache, type BinaryCache, type CacheOptions } from '../cache/binary-cache.js';
 import { hexRule, needleRule, type RuleSource } from '../match/rule-source.js';
 import { channelStorePaths } from '../sources/channel.js';
-import { incrementalPrepare } from '../runs/incremental.js';
+import { prepareBatch } from '../runs/incremental.js';
 import type { PathResult } from '../scan/path-result.js';
+import type { ScanPool } from '../scan/scan-pool.js';
+import type { NarInfo } from '../cache/narinfo.js';
+import { Limiter } from '../cache/limiter.js';
 import { PoolSet } from './pool-set.js';
 import type { ScanJob } from './scan-queue.js';
 
@@ -17,6 +20,8 @@ export interface ProcessorOptions {
   db: Database;
   signatures: SignatureSet;
   threads: number;
+  /** Store paths downloaded and scanned at once (default threads × 2); jobs that only link wait for none. */
+  scanConcurrency?: number;
   cacheOptions: CacheOptions;
   channelsUrl?: string;
   /** Adds jobs to the queue (BullMQ or in-process). */
@@ -28,28 +33,86 @@ export interface ProcessorOptions {
 /** An error no retry will fix (the job fails at once). */
 export class PermanentJobError extends Error {}
 
-const PLAN_BATCH = 500;
+const PLAN_BATCH = 2048;
+
+/** At most this many store paths per run job: a re-run links a batch with one query; a killed worker redoes at most one batch. */
+export const RUN_BATCH = 32;
+/** Fewer jobs than this and batches shrink, so that a small run is still spread over every worker. */
+const MIN_JOBS = 64;
+
+/** Splits a run's paths into jobs. */
+export function runBatches(paths: string[]): string[][] {
+  const size = Math.min(RUN_BATCH, Math.max(1, Math.ceil(paths.length / MIN_JOBS)));
+  const out: string[][] = [];
+  for (let i = 0; i < paths.length; i += size) out.push(paths.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Jobs a queue may run at once for each scan slot. A path that only needs its narinfo and a link
+ * to a stored scan costs a few round trips, not a scan slot: with four jobs per slot a re-run is
+ * bound by round trips in parallel, while scans stay at scanConcurrency.
+ */
+export const JOBS_PER_SCAN_SLOT = 4;
 
 export class JobProcessor {
   private readonly pools: PoolSet;
+  private readonly scanSlots: Limiter;
   private readonly caches = new Map<string, BinaryCache>();
   /** A run's source, cache and digest never change: read once per run. */
   private readonly runs = new Map<number, Promise<{ source: { kind: string; channel?: string }; cacheUrl: string; digest: string }>>();
 
   constructor(private readonly options: ProcessorOptions) {
     this.pools = new PoolSet({ threads: options.threads, cacheOptions: options.cacheOptions });
+    this.scanSlots = new Limiter(this.scanConcurrency);
+  }
+
+  get scanConcurrency(): number {
+    return this.options.scanConcurrency ?? this.options.threads * 2;
+  }
+
+  /** Scans one store path once a scan slot is free; searches go before scans. */
+  private async scanWithSlot(pool: ScanPool, urgent: boolean, storePath: string, narInfo?: NarInfo): Promise<PathResult> {
+    const release = await this.scanSlots.acquire(urgent);
+    try {
+      return await pool.scan(storePath, narInfo);
+    } finally {
+      release();
+    }
   }
 
   async process(job: ScanJob): Promise<void> {
     switch (job.kind) {
       case 'plan-run':
         return this.planRun(job.runId);
-      case 'run-path':
-        return this.runPath(job.runId, job.storePath);
+      case 'run-paths':
+        return this.runPaths(job.runId, job.storePaths);
       case 'plan-search':
         return this.planSearch(job.searchId);
       case 'search-path':
         return this.searchPath(job.searchId, job.storePath);
+    }
+  }
+
+  /**
+   * A job failed for good (its retries used up, or an error no retry fixes). What it was to settle
+   * is settled as failed with the reason, so its run or search still closes; best effort, since the
+   * store may be what failed.
+   */
+  async giveUp(job: ScanJob, error: unknown, attempts: number): Promise<void> {
+    const { db } = this.options;
+    const why = `${error instanceof Error ? error.message : String(error)} (gave up after ${attempts} attempt${attempts === 1 ? '' : 's'})`;
+    switch (job.kind) {
+      case 'plan-run':
+        return markRunFailed(db, job.runId, `planning failed: ${why}`);
+      case 'run-paths':
+        await failPendingRunPaths(db, job.runId, job.storePaths, why);
+        await completeRunIfSettled(db, job.runId);
+        return;
+      case 'plan-search':
+        return markSearchFailed(db, job.searchId);
+      case 'search-path':
+        return failPendingSearchPaths(db, job.searchId, [job.storePath], why);
     }
   }
 
@@ -96,7 +159,7 @@ export class JobProcessor {
         const invalid = new Set(await addRunPaths(db, runId, batch));
         const valid = batch.filter((p) => !invalid.has(p));
         total += valid.length;
-        await this.options.enqueue(valid.map((storePath) => ({ kind: 'run-path', runId, storePath })));
+        await this.options.enqueue(runBatches(valid).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
         batch = [];
       };
       for await (const p of channelStorePaths(run.source.channel, this.options.channelsUrl)) {
@@ -108,23 +171,32 @@ export class JobProcessor {
     } else {
       // Path lists were registered when the run was created.
       const { rows } = await db.query<{ path: string }>("SELECT sp.path FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1 AND rp.status = 'pending'", [runId]);
-      await this.options.enqueue(rows.map((r) => ({ kind: 'run-path', runId, storePath: r.path })));
+      await this.options.enqueue(runBatches(rows.map((r) => r.path)).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
     }
     await completeRunIfSettled(db, runId);
   }
 
-  private async runPath(runId: number, storePath: string): Promise<void> {
+  /**
+   * A batch of a run's paths: narinfos and stored scans looked up for all at once, unchanged and
+   * absent paths recorded in one statement, the rest scanned (each recorded as it finishes).
+   */
+  private async runPaths(runId: number, storePaths: string[]): Promise<void> {
     const { db, signatures } = this.options;
     const run = await this.run(runId);
-    const prepared = await incrementalPrepare(db, this.cache(run.cacheUrl), run.digest, false)(storePath).catch(() => null);
-    let result: PathResult;
-    if (prepared && 'done' in prepared) result = prepared.done;
-    else {
-      const pool = await this.pools.get(run.cacheUrl, 'signatures', signatures.sources, true);
-      result = await pool.scan(storePath, prepared?.narInfo);
-    }
-    await recordPathResult(db, runId, run.digest, result);
-    this.options.onPathResult?.(result);
+    const { settled, toScan } = await prepareBatch(db, this.cache(run.cacheUrl), run.digest, storePaths);
+    await recordSettledResults(db, runId, settled);
+    for (const result of settled) this.options.onPathResult?.(result);
+    const scans = await Promise.allSettled(
+      toScan.map(async ({ storePath, narInfo }) => {
+        const pool = await this.pools.get(run.cacheUrl, 'signatures', signatures.sources, true);
+        const result = await this.scanWithSlot(pool, false, storePath, narInfo);
+        await recordPathResult(db, runId, run.digest, result);
+        this.options.onPathResult?.(result);
+      }),
+    );
+    // Every scan has settled before the job fails: a retry never runs beside leftovers of this try.
+    const failure = scans.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
     await completeRunIfSettled(db, runId);
   }
 
@@ -139,7 +211,7 @@ export class JobProcessor {
     const rules: RuleSource[] =
       search.kind === 'needle' ? [needleRule(search.pattern, 1)] : search.kind === 'hex' ? [hexRule(search.pattern, 1)] : [{ origin: `search #${searchId}`, text: search.pattern }];
     const pool = await this.pools.get(search.cacheUrl, `search-${searchId}`, rules, false);
-    const result = await pool.scan(storePath);
+    const result = await this.scanWithSlot(pool, true, storePath);
     await recordSearchResult(this.options.db, searchId, result);
     this.options.onPathResult?.(result);
   }

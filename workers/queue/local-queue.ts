@@ -21,6 +21,8 @@ export class LocalQueue {
     private readonly handler: (job: ScanJob) => Promise<void>,
     private readonly concurrency: number,
     private readonly maxAttempts = 3,
+    /** Called once a job has failed for good. */
+    private readonly onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void> = async () => {},
   ) {}
 
   async add(jobs: ScanJob[]): Promise<void> {
@@ -52,7 +54,10 @@ export class LocalQueue {
           if (!(err instanceof PermanentJobError) && next.attempts < this.maxAttempts) {
             await new Promise((r) => setTimeout(r, 500 * 2 ** next.attempts));
             this.waiting.unshift(next);
-          } else this.failures.push({ job: next.job, error: err instanceof Error ? err.message : String(err) });
+          } else {
+            this.failures.push({ job: next.job, error: err instanceof Error ? err.message : String(err) });
+            await this.onGiveUp(next.job, err, next.attempts).catch(() => undefined);
+          }
         })
         .finally(() => {
           this.running--;

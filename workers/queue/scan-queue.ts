@@ -1,7 +1,8 @@
 // The BullMQ queue shared by every worker host. A run is planned by one job (read the source,
-// register its paths, enqueue one job per path); each path job scans and stores one store path.
-// Emergency searches are path jobs too, at a higher priority than scheduled scans. Job ids are
-// derived from (run or search, store path), so re-planning never duplicates a job.
+// register its paths, enqueue jobs of small batches of paths); each batch job links the unchanged
+// paths at once and scans the others. Emergency searches are one job per path, at a higher
+// priority than scheduled scans. Job ids are derived from (run or search, store paths), so
+// re-planning never duplicates a job.
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { createHash } from 'node:crypto';
 
@@ -11,7 +12,7 @@ export const PRIORITY = { search: 1, plan: 5, scan: 10 } as const;
 
 export type ScanJob =
   | { kind: 'plan-run'; runId: number }
-  | { kind: 'run-path'; runId: number; storePath: string }
+  | { kind: 'run-paths'; runId: number; storePaths: string[] }
   | { kind: 'plan-search'; searchId: number }
   | { kind: 'search-path'; searchId: number; storePath: string };
 
@@ -29,8 +30,20 @@ export function redisConnection(url: string): ConnectionOptions {
 }
 
 export function jobId(job: ScanJob): string {
-  const key = 'storePath' in job ? createHash('sha1').update(job.storePath).digest('hex').slice(0, 20) : 'plan';
-  return job.kind.startsWith('plan') ? `${job.kind}-${'runId' in job ? job.runId : job.searchId}` : `${job.kind}-${'runId' in job ? job.runId : job.searchId}-${key}`;
+  const owner = 'runId' in job ? job.runId : job.searchId;
+  switch (job.kind) {
+    case 'plan-run':
+    case 'plan-search':
+      return `${job.kind}-${owner}`;
+    case 'run-paths':
+      return `${job.kind}-${owner}-${digest(job.storePaths.join('\n'))}`;
+    case 'search-path':
+      return `${job.kind}-${owner}-${digest(job.storePath)}`;
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('hex').slice(0, 20);
 }
 
 export function openScanQueue(redisUrl: string, prefix = 'vendorscan'): Queue<ScanJob> {
