@@ -93,6 +93,15 @@ describe('a scan through the API', () => {
     expect(again.body['total']).toBe(cache.libpngCopies.length);
   });
 
+  it('counts a store path given twice (once with blanks around it) once', async () => {
+    const p = cache.storePaths[0]!;
+    const r = await app.inject({ method: 'POST', url: '/v1/scans', payload: { paths: [p, ` ${p} `] }, headers: auth });
+    expect(r.statusCode).toBe(202);
+    const id = (r.json() as { id: number }).id;
+    const done = await waitFor('the run', () => get(`/v1/scans/${id}`), (v) => v.body['state'] === 'completed');
+    expect(done.body).toMatchObject({ total: 1, skipped: 1, pending: 0 });
+  });
+
   it('scans a channel: its store-paths.xz is read and planned into path jobs', async () => {
     const r = await app.inject({ method: 'POST', url: '/v1/scans', payload: { channel: 'nixos-test' }, headers: auth });
     expect(r.statusCode).toBe(202);

@@ -14,6 +14,7 @@ import { compileRules, RuleCompileError } from '../../workers/match/rules.js';
 import { hexRule, needleRule, PatternError } from '../../workers/match/rule-source.js';
 import type { ScanJob } from '../../workers/queue/scan-queue.js';
 import { parseStorePath } from '../../workers/cache/store-path.js';
+import { parseStorePaths } from '../../store/store-paths.js';
 import { metricsText, type QueueCounts } from './metrics.js';
 
 export interface ApiDeps {
@@ -168,7 +169,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const runId = await createRun(deps.db, { source, cacheUrl: deps.cacheUrl, rulesetDigest: deps.signatures.digest });
       if (body.paths) {
         await addRunPaths(deps.db, runId, body.paths);
-        await setRunTotal(deps.db, runId, new Set(body.paths).size);
+        await setRunTotal(deps.db, runId, parseStorePaths(body.paths).valid.length);
       }
       await deps.enqueue([{ kind: 'plan-run', runId }]);
       reply.code(202);
