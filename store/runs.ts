@@ -177,7 +177,7 @@ async function recordWithStorePath(db: Database, runId: number, rulesetDigest: s
       narScanId = Number(inserted.rows[0]?.id);
       if (result.findings.length > 0) await insertFindings(tx, narScanId, result.findings);
     }
-    await upsertRunPaths(tx, runId, [{ result, narScanId }]);
+    await upsertRunPaths(tx, runId, [{ result: { ...result, storePath: storePath.path }, narScanId }]);
   });
 }
 

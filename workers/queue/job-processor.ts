@@ -169,8 +169,12 @@ export class JobProcessor {
       await flush();
       await setRunTotal(db, runId, total);
     } else {
-      // Path lists were registered when the run was created.
-      const { rows } = await db.query<{ path: string }>("SELECT sp.path FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1 AND rp.status = 'pending'", [runId]);
+      // Path lists were registered when the run was created. In path order, so that a retried
+      // plan makes the same batches, hence the same job ids, and BullMQ adds no job twice.
+      const { rows } = await db.query<{ path: string }>(
+        "SELECT sp.path FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1 AND rp.status = 'pending' ORDER BY sp.path",
+        [runId],
+      );
       await this.options.enqueue(runBatches(rows.map((r) => r.path)).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
     }
     await completeRunIfSettled(db, runId);
