@@ -100,7 +100,14 @@ export async function libraries(db: Queryable, runId: number): Promise<LibraryRo
   }));
 }
 
-export async function knownLibraries(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ library: string }>('SELECT DISTINCT library FROM library_packages UNION SELECT DISTINCT library FROM findings ORDER BY 1');
-  return rows.map((r) => r.library);
+/**
+ * Whether anything knows this library: the list of libraries' own packages, or a stored finding.
+ * Two index look-ups, so that checking a request's parameter does not read every finding.
+ */
+export async function isKnownLibrary(db: Queryable, library: string): Promise<boolean> {
+  const { rows } = await db.query<{ known: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM library_packages WHERE library = $1) OR EXISTS (SELECT 1 FROM findings WHERE library = $1) AS known',
+    [library],
+  );
+  return rows[0]?.known === true;
 }

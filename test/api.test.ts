@@ -151,6 +151,9 @@ describe('bad requests', () => {
   it('names the parameter that was wrong', async () => {
     expect((await get('/v1/vendors?library=libwebp&version=%3C%3C1')).body).toMatchObject({ parameter: 'version' });
     expect((await get('/v1/vendors?library=libnope')).body).toMatchObject({ parameter: 'library', message: 'unknown library "libnope"' });
+    // A library the signatures look for is known, even with no copy found yet.
+    const cef = await get('/v1/vendors?library=cef');
+    expect(cef).toMatchObject({ status: 200, body: { library: 'cef', total: 0, results: [] } });
     expect((await get('/v1/vendors?library=libpng&run=abc')).status).toBe(400);
     expect((await get('/v1/vendors?library=libpng&run=abc')).body).toMatchObject({ parameter: 'run' });
     expect((await get('/v1/vendors?library=libpng&run=99999')).body).toMatchObject({ parameter: 'run', message: 'run 99999 does not exist' });

@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Database } from '../../store/database.js';
 import { addRunPaths, createRun, latestCompletedRun, listRuns, runProgress, setRunTotal, runFailures } from '../../store/runs.js';
 import { createSearch, searchMatches, searchProgress } from '../../store/searches.js';
-import { knownLibraries, libraries, vendors, type UnknownMode } from '../../store/queries.js';
+import { isKnownLibrary, libraries, vendors, type UnknownMode } from '../../store/queries.js';
 import { parseVersionRange } from '../../workers/findings/version.js';
 import type { SignatureSet } from '../../signatures/loader.js';
 import { compileRules, RuleCompileError } from '../../workers/match/rules.js';
@@ -71,6 +71,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error', message: e.message });
   });
 
+  // Libraries the loaded signatures look for: known even before a run found any copy.
+  const signatureLibraries = new Set([...deps.signatures.rules.values()].map((m) => m.library));
+
   const requireToken = async (req: FastifyRequest): Promise<void> => {
     const header = req.headers.authorization ?? '';
     const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
@@ -126,7 +129,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
     async (req) => {
       const q = req.query as { library: string; version?: string; run?: string; vendored: string; unknown: UnknownMode; limit: number; offset: number };
-      if (!(await knownLibraries(deps.db)).includes(q.library)) throw new BadRequest('library', `unknown library "${q.library}"`);
+      if (!signatureLibraries.has(q.library) && !(await isKnownLibrary(deps.db, q.library))) throw new BadRequest('library', `unknown library "${q.library}"`);
       let range = null;
       if (q.version !== undefined) {
         try {
