@@ -32,7 +32,8 @@ export interface VendorRow {
 
 const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
-export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number }> {
+/** The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are limit and offset). */
+export function vendorsSql(q: VendorsQuery): { count: string; page: string; params: unknown[] } {
   const params: unknown[] = [q.runId, q.library];
   const where: string[] = ['rp.run_id = $1', 'f.library = $2'];
   const known: string[] = [];
@@ -52,12 +53,18 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
   else where.push(`(${known.join(' AND ')} OR f.version_key IS NULL)`);
   if (q.vendored !== null) where.push(q.vendored ? VENDORED : `NOT ${VENDORED}`);
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
-  const total = await db.query<{ n: string }>(`SELECT count(*) AS n ${from}`, params);
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
+  return {
+    count: `SELECT count(*) AS n ${from}`,
+    page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
      ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-    [...params, q.limit, q.offset],
-  );
+    params,
+  };
+}
+
+export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number }> {
+  const { count, page, params } = vendorsSql(q);
+  const total = await db.query<{ n: string }>(count, params);
+  const { rows } = await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset]);
   return {
     total: Number(total.rows[0]?.n ?? 0),
     rows: rows.map((r) => ({
