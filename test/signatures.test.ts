@@ -5,7 +5,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadSignatures, SignatureError, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
+import { loadSignatures, ruleMetas, SignatureError, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
+import { compileRules } from '../workers/match/rules.js';
+import { FileMatcher } from '../workers/match/file-matcher.js';
+import { fileFindings } from '../workers/findings/file-findings.js';
 import { isBinaryObject } from '../signatures/binary-object.js';
 import { runScan } from '../workers/scan/scan.js';
 import type { FileFinding } from '../workers/scan/path-result.js';
@@ -52,6 +55,41 @@ describe('the public corpus', () => {
 
   it('keeps git-describe versions of libvpx whole', () => {
     expect(findings.find((f) => f.library === 'libvpx' && f.storePath.endsWith('ffmpeg-static-4.1.0'))?.version).toBe('1.7.0-1487-g842afb26f');
+  });
+});
+
+// No Electron or CEF binary is in a registry this project reaches (npm's electron downloads its
+// binary from GitHub at install time; Debian ships neither). Until one is in the corpus, these
+// check the rules against the literals as the upstream sources compile them (paths in the rule
+// comments), inside an ELF-looking buffer, with the neighbours a linker leaves.
+describe('Electron and CEF, as their sources lay the strings out', () => {
+  const signatures = loadSignatures();
+  const rules = compileRules(signatures.sources);
+  const metas = ruleMetas(signatures.sources);
+  function findingsIn(...parts: (string | Buffer)[]): FileFinding[] {
+    const data = Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01\0'), ...parts.map((p) => (typeof p === 'string' ? Buffer.from(`\0${p}\0`, 'latin1') : p))]);
+    const m = new FileMatcher(rules);
+    m.begin('lib/x', data.length);
+    m.data(data);
+    return fileFindings(`/nix/store/${'a'.repeat(32)}-some-app-1.0`, 'lib/x', m.end(), metas);
+  }
+
+  it('reads Electron from its compile-time user-agent product, with any one corroborating string', () => {
+    const ua = 'Chrome/120.0.6099.129 Electron/28.1.0';
+    for (const corroboration of ['dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX', 'default_app.asar', 'electron.asar']) {
+      expect(findingsIn(ua, corroboration).find((f) => f.library === 'electron')).toMatchObject({ version: '28.1.0', rule: 'electron_product', vendored: true });
+    }
+    expect(findingsIn('Chrome/126.0.6478.36 Electron/31.0.0-beta.7', 'default_app.asar').find((f) => f.library === 'electron')?.version).toBe('31.0.0-beta.7');
+    // The product alone (a program that only talks about Electron) is not a copy.
+    expect(findingsIn(ua).filter((f) => f.library === 'electron')).toEqual([]);
+  });
+
+  it('reads CEF from CEF_VERSION next to its exported functions, never a digit short', () => {
+    const exports = ['cef_initialize', 'cef_execute_process', 'cef_api_hash'];
+    expect(findingsIn('120.1.10+g3ce3184+chromium-120.0.6099.129', ...exports).find((f) => f.library === 'cef')).toMatchObject({ version: '120.1.10', rule: 'cef_version' });
+    expect(findingsIn('121.0.0-master.2897+gabcdef0+chromium-121.0.6167.0', ...exports).find((f) => f.library === 'cef')?.version).toBe('121.0.0');
+    // The version string without CEF's exports (a program printing it) is not a copy.
+    expect(findingsIn('120.1.10+g3ce3184+chromium-120.0.6099.129', 'cef_initialize').filter((f) => f.library === 'cef')).toEqual([]);
   });
 });
 
