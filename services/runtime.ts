@@ -51,7 +51,7 @@ export async function openRuntime(env: NodeJS.ProcessEnv, options: { threads?: n
   }
   const threads = options.threads ?? availableParallelism();
   let local: LocalQueue | null = null;
-  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency ?? threads * 2, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
+  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
   local = new LocalQueue((job) => processor.process(job), processor.scanConcurrency * JOBS_PER_SCAN_SLOT, 3, (job, err, attempts) => processor.giveUp(job, err, attempts));
   const q = local;
   return {

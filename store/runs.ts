@@ -58,15 +58,18 @@ export async function markRunFailed(db: Queryable, runId: number, error: string)
   await db.query("UPDATE runs SET state = 'failed', error = $2, finished_at = now() WHERE id = $1 AND state IN ('queued', 'running')", [runId, error]);
 }
 
-/** Registers the run's store paths as pending (idempotent); invalid paths are returned, not added. */
-export async function addRunPaths(db: Database, runId: number, paths: string[]): Promise<string[]> {
+/**
+ * Registers the run's store paths as pending (idempotent). Returns the paths registered, parsed
+ * and each once, and the invalid inputs, which are not added.
+ */
+export async function addRunPaths(db: Database, runId: number, paths: string[]): Promise<{ registered: string[]; invalid: string[] }> {
   const { valid, invalid } = parseStorePaths(paths);
   await db.transaction((tx) =>
     forRegisteredBatches(tx, valid, async (batch) => {
       await tx.query("INSERT INTO run_paths (run_id, store_path_id, status) SELECT $1, id, 'pending' FROM store_paths WHERE path = ANY($2::text[]) ON CONFLICT DO NOTHING", [runId, batch]);
     }),
   );
-  return invalid;
+  return { registered: valid.map((p) => p.path), invalid };
 }
 
 /** Marks the given paths that are still pending as failed (a job that gave up on them); then the run may close. */

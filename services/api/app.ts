@@ -14,7 +14,6 @@ import { compileRules, RuleCompileError } from '../../workers/match/rules.js';
 import { hexRule, needleRule, PatternError } from '../../workers/match/rule-source.js';
 import type { ScanJob } from '../../workers/queue/scan-queue.js';
 import { parseStorePath } from '../../workers/cache/store-path.js';
-import { parseStorePaths } from '../../store/store-paths.js';
 import { metricsText, type QueueCounts } from './metrics.js';
 
 export interface ApiDeps {
@@ -171,8 +170,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       const source = body.channel ? { kind: 'channel' as const, channel: body.channel, label: `channel ${body.channel}` } : { kind: 'paths' as const, label: `${body.paths?.length} paths` };
       const runId = await createRun(deps.db, { source, cacheUrl: deps.cacheUrl, rulesetDigest: deps.signatures.digest });
       if (body.paths) {
-        await addRunPaths(deps.db, runId, body.paths);
-        await setRunTotal(deps.db, runId, parseStorePaths(body.paths).valid.length);
+        const { registered } = await addRunPaths(deps.db, runId, body.paths);
+        await setRunTotal(deps.db, runId, registered.length);
       }
       await deps.enqueue([{ kind: 'plan-run', runId }]);
       reply.code(202);

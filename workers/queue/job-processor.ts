@@ -156,10 +156,9 @@ export class JobProcessor {
       let batch: string[] = [];
       let total = 0;
       const flush = async (): Promise<void> => {
-        const invalid = new Set(await addRunPaths(db, runId, batch));
-        const valid = batch.filter((p) => !invalid.has(p));
-        total += valid.length;
-        await this.options.enqueue(runBatches(valid).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
+        const { registered } = await addRunPaths(db, runId, batch);
+        total += registered.length;
+        await this.options.enqueue(runBatches(registered).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
         batch = [];
       };
       for await (const p of channelStorePaths(run.source.channel, this.options.channelsUrl)) {
