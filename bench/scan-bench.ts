@@ -29,13 +29,18 @@ function scan(cache: BenchCache, concurrency: number): ScanOnce {
   return result;
 }
 
+/** The cache's compressed NARs: what both baselines decompress. */
+function xzNars(cache: BenchCache): { dir: string; files: string[] } {
+  const dir = path.join(cache.cacheDir, 'nar');
+  return { dir, files: readdirSync(dir).filter((f) => f.endsWith('.xz')) };
+}
+
 /**
  * Native xz on one core over the very same .nar.xz files, output to /dev/null: the baseline is
  * the decompressor alone, not Node reading its output.
  */
 function nativeXz(cache: BenchCache): { mbps: number; seconds: number } {
-  const dir = path.join(cache.cacheDir, 'nar');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.xz'));
+  const { dir, files } = xzNars(cache);
   const devNull = openSync('/dev/null', 'w');
   const start = process.hrtime.bigint();
   try {
@@ -56,8 +61,7 @@ function nativeXz(cache: BenchCache): { mbps: number; seconds: number } {
  * parsing, no matching, no Node).
  */
 async function pipedCeiling(cache: BenchCache, parallel: number): Promise<{ mbps: number }> {
-  const dir = path.join(cache.cacheDir, 'nar');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.xz'));
+  const { dir, files } = xzNars(cache);
   const start = process.hrtime.bigint();
   const one = (file: string): Promise<void> =>
     new Promise((resolve, reject) => {
