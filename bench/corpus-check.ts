@@ -5,10 +5,10 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { loadSignatures } from '../signatures/loader.js';
-import { runScan } from '../workers/scan/scan.js';
-import type { FileFinding } from '../workers/scan/path-result.js';
-import { buildCorpus, score, sharedCorpus, type LibraryScore } from './corpus.js';
+import { loadSignatures } from '../signatures/loader.ts';
+import { runScan } from '../scanner/scan.ts';
+import type { FileFinding } from '../scanner/path-result.ts';
+import { buildCorpus, score, sharedCorpus, type LibraryScore } from './corpus.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const manifests = [path.join(sharedCorpus, 'public.tsv'), ...readdirSync(path.join(here, 'corpus')).filter((f) => f.endsWith('.tsv')).map((f) => path.join(here, 'corpus', f))];

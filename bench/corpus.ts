@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { FileFinding } from '../workers/scan/path-result.js';
+import type { FileFinding } from '../scanner/path-result.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 export const sharedCorpus = path.resolve(repo, '..', 'shared', 'corpus');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { decompress, type Compression } from '../workers/decompress/decompress.js';
+import { decompress, type Compression } from '../decompress/decompress.ts';
 
 const megabytes = Number(process.argv[2] ?? 200);
 const dir = path.join(tmpdir(), 'vendorscan-decompress-bench');

@@ -3,7 +3,7 @@
 import { compile } from '@litko/yara-x';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
+import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
 
 const file = process.argv[2] ?? '/usr/lib/x86_64-linux-gnu/libLLVM-14.so.1';
 const data = readFileSync(file);

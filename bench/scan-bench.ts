@@ -4,7 +4,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { availableParallelism } from 'node:os';
-import { bigNarCache, libraryCache, type BenchCache } from './bench-cache.js';
+import { bigNarCache, libraryCache, type BenchCache } from './bench-cache.ts';
 
 const runner = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'run.mjs');
 const scanOnce = path.join(path.dirname(new URL(import.meta.url).pathname), 'scan-once.ts');
@@ -101,6 +101,6 @@ if (process.env['BENCH_SKIP_BIG'] !== '1') {
 }
 
 if (process.env['BENCH_SKIP_SERVICE'] !== '1') {
-  const { serviceBench } = await import('./service-bench.js');
+  const { serviceBench } = await import('./service-bench.ts');
   await serviceBench();
 }

@@ -1,9 +1,9 @@
 // One scan in its own process, so the benchmark can read that process's peak RSS.
 // Usage: scan-once.ts CACHE_DIR CONCURRENCY PATH...
 import { availableParallelism } from 'node:os';
-import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.js';
-import { runScan } from '../workers/scan/scan.js';
-import { needleRule } from '../workers/match/rule-source.js';
+import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
+import { runScan } from '../scanner/scan.ts';
+import { needleRule } from '../yara/rule-source.ts';
 
 const [cacheDir, concurrencyArg, ...paths] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg) || availableParallelism();

@@ -6,10 +6,10 @@ import pg from 'pg';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openRuntime } from '../services/runtime.js';
-import { buildApi } from '../services/api/app.js';
-import { serveDirectory } from '../test/helpers/http-server.js';
-import { benchDir, libraryCache } from './bench-cache.js';
+import { openRuntime } from '../services/runtime.ts';
+import { buildApi } from '../services/api/app.ts';
+import { serveDirectory } from '../test/helpers/http-server.ts';
+import { benchDir, libraryCache } from './bench-cache.ts';
 
 const nixEnv = { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local' };
 

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx so there is no build step between a checkout and a scan.
-import { register } from 'tsx/esm/api';
-register();
+// The `vendorscan` command. Node ≥ 24 runs the TypeScript sources directly (type stripping), so
+// there is no build step and no transpiler between a checkout and a scan.
 await import('../cli/main.ts');

@@ -1,9 +1,9 @@
 // The `vendorscan` command line.
-import { scanCommand, scanUsage } from './scan-command.js';
-import { UsageError } from './usage-error.js';
-import { queryCommand, queryUsage } from './query-command.js';
-import { migrateCommand } from './migrate-command.js';
-import { serveCommand, serveUsage, workerCommand, schedulerCommand } from './service-commands.js';
+import { scanCommand, scanUsage } from './scan-command.ts';
+import { UsageError } from './usage-error.ts';
+import { queryCommand, queryUsage } from './query-command.ts';
+import { migrateCommand } from './migrate-command.ts';
+import { serveCommand, serveUsage, workerCommand, schedulerCommand } from './service-commands.ts';
 
 const usage = `Usage: vendorscan <command> [options]
 

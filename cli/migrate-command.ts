@@ -1,7 +1,7 @@
 // `vendorscan migrate`: apply the schema to the results store.
-import { openDatabase } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { describeStore } from './open-store.js';
+import { openDatabase } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { describeStore } from './open-store.ts';
 
 export async function migrateCommand(_argv: string[], io: { stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
   const db = await openDatabase({}, io.env);

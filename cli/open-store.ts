@@ -1,7 +1,7 @@
 // The results store for a command: PostgreSQL when DATABASE_URL is set, else embedded PGlite in
 // VENDORSCAN_DATA_DIR (default ./.vendorscan), migrated before use.
-import { openDatabase, defaultDataDir, type Database } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
+import { openDatabase, defaultDataDir, type Database } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
 
 export async function openStore(env: NodeJS.ProcessEnv): Promise<Database> {
   const db = await openDatabase({}, env);

@@ -1,5 +1,5 @@
 // A one-line progress bar for a TTY: paths done/total, bytes, MB/s, ETA.
-import type { ScanProgress } from '../workers/scan/scan.js';
+import type { ScanProgress } from '../scanner/scan.ts';
 
 export function formatBytes(n: number): string {
   if (n < 1e3) return `${n} B`;
@@ -29,7 +29,10 @@ export function progressLine(p: ScanProgress, width = 24): string {
 
 export class ProgressBar {
   private last = '';
-  constructor(private readonly stream: NodeJS.WriteStream) {}
+  private readonly stream: NodeJS.WriteStream;
+  constructor(stream: NodeJS.WriteStream) {
+    this.stream = stream;
+  }
 
   update(p: ScanProgress): void {
     const line = progressLine(p, 24).slice(0, Math.max(20, (this.stream.columns ?? 120) - 1));

@@ -1,10 +1,10 @@
 // `vendorscan query --library libwebp --version '<1.3.2'`: the API's vendors answer, in a terminal.
 import { parseArgs } from 'node:util';
-import { parseVersionRange } from '../workers/findings/version.js';
-import { vendors, type UnknownMode } from '../store/queries.js';
-import { latestCompletedRun } from '../store/runs.js';
-import { openStore } from './open-store.js';
-import { UsageError } from './usage-error.js';
+import { parseVersionRange } from '../signatures/version.ts';
+import { vendors, type UnknownMode } from '../store/queries.ts';
+import { latestCompletedRun } from '../store/runs.ts';
+import { openStore } from './open-store.ts';
+import { UsageError } from './usage-error.ts';
 
 export const queryUsage = `Usage: vendorscan query --library NAME [--version RANGE] [options]
 

@@ -1,8 +1,8 @@
 // How scan results are written: findings as JSON lines (stream-friendly) or a table, and the
 // closing summary with every failure and its reason.
-import type { FileFinding } from '../workers/scan/path-result.js';
-import type { ScanSummary } from '../workers/scan/scan.js';
-import { formatBytes, formatDuration } from './progress-bar.js';
+import type { FileFinding } from '../scanner/path-result.ts';
+import type { ScanSummary } from '../scanner/scan.ts';
+import { formatBytes, formatDuration } from './progress-bar.ts';
 
 export type OutputFormat = 'table' | 'jsonl';
 

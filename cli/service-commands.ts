@@ -1,14 +1,14 @@
 // `vendorscan serve`, `vendorscan worker`, `vendorscan scheduler`: the long-running processes.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildApi } from '../services/api/app.js';
-import { openRuntime } from '../services/runtime.js';
-import { startScheduler, DEFAULT_CRON } from '../services/scheduler/scheduler.js';
-import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.js';
-import { startBullWorker } from '../workers/queue/bullmq-worker.js';
-import { enqueue, redisConnection } from '../workers/queue/scan-queue.js';
-import { UsageError } from './usage-error.js';
-import { describeStore } from './open-store.js';
+import { buildApi } from '../services/api/app.ts';
+import { openRuntime } from '../services/runtime.ts';
+import { startScheduler, DEFAULT_CRON } from '../services/scheduler/scheduler.ts';
+import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
+import { startBullWorker } from '../workers/queue/bullmq-worker.ts';
+import { enqueue, redisConnection } from '../workers/queue/scan-queue.ts';
+import { UsageError } from './usage-error.ts';
+import { describeStore } from './open-store.ts';
 
 interface IO {
   stdout: NodeJS.WritableStream;

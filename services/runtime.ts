@@ -2,13 +2,13 @@
 // when REDIS_URL is set, else an in-process queue whose jobs run right here.
 import { availableParallelism } from 'node:os';
 import type { Queue } from 'bullmq';
-import { openDatabase, type Database } from '../store/database.js';
-import { migrate } from '../store/migrate.js';
-import { loadSignatures, type SignatureSet } from '../signatures/loader.js';
-import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.js';
-import { LocalQueue } from '../workers/queue/local-queue.js';
-import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.js';
-import type { QueueCounts } from './api/metrics.js';
+import { openDatabase, type Database } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { loadSignatures, type SignatureSet } from '../signatures/loader.ts';
+import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
+import { LocalQueue } from '../workers/queue/local-queue.ts';
+import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.ts';
+import type { QueueCounts } from './api/metrics.ts';
 
 export const DEFAULT_CACHE = 'https://cache.nixos.org';
 

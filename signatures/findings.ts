@@ -1,8 +1,8 @@
 // Rule hits in one file → one finding per library, with the strongest version evidence: a
 // version beats none, then higher confidence wins. Every contributing rule is kept.
-import type { RuleHit } from '../workers/match/file-matcher.js';
-import { signatureMeta, type Confidence, type MetaValues } from './signature-meta.js';
-import { readVersion } from './version-reader.js';
+import type { RuleHit } from '../yara/file-matcher.ts';
+import { signatureMeta, type Confidence, type MetaValues } from './signature-meta.ts';
+import { readVersion } from './version-reader.ts';
 
 export interface Finding {
   library: string;

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileRules, RuleCompileError } from '../workers/match/rules.js';
-import type { RuleSource } from '../workers/match/rule-source.js';
-import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.js';
+import { compileRules, RuleCompileError } from '../yara/rules.ts';
+import type { RuleSource } from '../yara/rule-source.ts';
+import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
 
 export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 

@@ -1,6 +1,6 @@
 // Reads a library version out of a rule's matched bytes, as its meta declares. A text that does
 // not look like a version is kept verbatim (versionRaw) with version null: never dropped.
-import type { SignatureMeta } from './signature-meta.js';
+import type { SignatureMeta } from './signature-meta.ts';
 
 export interface MatchedBytes {
   identifier: string;

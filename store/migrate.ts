@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database, Queryable } from './database.js';
-import { LIBRARY_PACKAGES } from '../workers/findings/vendored.js';
+import type { Database, Queryable } from './database.ts';
+import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const LOCK = 7_461_002_815;

@@ -1,8 +1,8 @@
 // The questions the security team asks: who vendors library L at versions in range R (in a run),
 // and which libraries and versions a run found. Version ranges become comparisons on version_key,
 // which orders like the version module, so they run on the (library, version_key) index.
-import type { Queryable } from './database.js';
-import { versionSortKey, type VersionRange } from '../workers/findings/version.js';
+import type { Queryable } from './database.ts';
+import { versionSortKey, type VersionRange } from '../signatures/version.ts';
 
 export type UnknownMode = 'include' | 'exclude' | 'only';
 

@@ -1,12 +1,12 @@
 // Runs and their per-store-path results. Every write is idempotent: a job retried after a worker
 // was killed writes the same rows again without duplicating any (upserts keyed by run and path,
 // findings keyed by NAR scan, file, library and rule).
-import type { Database, Queryable } from './database.js';
-import type { FileFinding, PathResult } from '../workers/scan/path-result.js';
-import { parseStorePath, type StorePath } from '../workers/cache/store-path.js';
-import { forRegisteredBatches, parseStorePaths, registerStorePaths } from './store-paths.js';
-import { parseVersion, versionSortKey } from '../workers/findings/version.js';
-import { isVendored } from '../workers/findings/vendored.js';
+import type { Database, Queryable } from './database.ts';
+import type { FileFinding, PathResult } from '../scanner/path-result.ts';
+import { parseStorePath, type StorePath } from '../nix/store-path.ts';
+import { forRegisteredBatches, parseStorePaths, registerStorePaths } from './store-paths.ts';
+import { parseVersion, versionSortKey } from '../signatures/version.ts';
+import { isVendored } from '../signatures/vendored.ts';
 
 export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type RunPathStatus = 'pending' | 'scanned' | 'skipped-unchanged' | 'not-in-cache' | 'failed';

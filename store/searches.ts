@@ -1,9 +1,9 @@
 // Ad-hoc (emergency) searches: a YARA rule, needle or hex pattern over a run's store paths or a
 // path list, with their matches. Writes are idempotent like a run's.
-import type { Database, Queryable } from './database.js';
-import type { PathResult } from '../workers/scan/path-result.js';
-import { parseStorePath } from '../workers/cache/store-path.js';
-import { forRegisteredBatches, parseStorePaths } from './store-paths.js';
+import type { Database, Queryable } from './database.ts';
+import type { PathResult } from '../scanner/path-result.ts';
+import { parseStorePath } from '../nix/store-path.ts';
+import { forRegisteredBatches, parseStorePaths } from './store-paths.ts';
 
 export type SearchKind = 'yara' | 'needle' | 'hex';
 export type SearchScope = { runId: number } | { paths: string[] };

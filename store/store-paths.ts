@@ -1,7 +1,7 @@
 // Store paths as the results store keeps them: registered once, in bulk, shared by runs and
 // searches. One statement per batch of paths, not per path: round trips bound a re-run.
-import type { Queryable } from './database.js';
-import { parseStorePath, type StorePath } from '../workers/cache/store-path.js';
+import type { Queryable } from './database.ts';
+import { parseStorePath, type StorePath } from '../nix/store-path.ts';
 
 /** Paths per statement when registering a source. */
 export const REGISTER_BATCH = 1000;

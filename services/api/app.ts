@@ -4,17 +4,17 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { timingSafeEqual } from 'node:crypto';
-import type { Database } from '../../store/database.js';
-import { addRunPaths, createRun, latestCompletedRun, listRuns, runProgress, setRunTotal, runFailures } from '../../store/runs.js';
-import { createSearch, searchMatches, searchProgress } from '../../store/searches.js';
-import { isKnownLibrary, libraries, vendors, type UnknownMode } from '../../store/queries.js';
-import { parseVersionRange } from '../../workers/findings/version.js';
-import type { SignatureSet } from '../../signatures/loader.js';
-import { compileRules, RuleCompileError } from '../../workers/match/rules.js';
-import { hexRule, needleRule, PatternError } from '../../workers/match/rule-source.js';
-import type { ScanJob } from '../../workers/queue/scan-queue.js';
-import { parseStorePath } from '../../workers/cache/store-path.js';
-import { metricsText, type QueueCounts } from './metrics.js';
+import type { Database } from '../../store/database.ts';
+import { addRunPaths, createRun, latestCompletedRun, listRuns, runProgress, setRunTotal, runFailures } from '../../store/runs.ts';
+import { createSearch, searchMatches, searchProgress } from '../../store/searches.ts';
+import { isKnownLibrary, libraries, vendors, type UnknownMode } from '../../store/queries.ts';
+import { parseVersionRange } from '../../signatures/version.ts';
+import type { SignatureSet } from '../../signatures/loader.ts';
+import { compileRules, RuleCompileError } from '../../yara/rules.ts';
+import { hexRule, needleRule, PatternError } from '../../yara/rule-source.ts';
+import type { ScanJob } from '../../workers/queue/scan-queue.ts';
+import { parseStorePath } from '../../nix/store-path.ts';
+import { metricsText, type QueueCounts } from './metrics.ts';
 
 export interface ApiDeps {
   db: Database;
@@ -28,12 +28,16 @@ export interface ApiDeps {
 const MAX_RULE_BYTES = 64 * 1024;
 
 class BadRequest extends Error {
+  readonly parameter: string;
+  readonly details: Record<string, unknown>;
   constructor(
-    readonly parameter: string,
+    parameter: string,
     message: string,
-    readonly details: Record<string, unknown> = {},
+    details: Record<string, unknown> = {},
   ) {
     super(message);
+    this.parameter = parameter;
+    this.details = details;
   }
 }
 

@@ -1,6 +1,6 @@
 // Prometheus text for /metrics: run and path counters from the results store (shared by every
 // worker host), and queue depths when BullMQ is in use.
-import type { Queryable } from '../../store/database.js';
+import type { Queryable } from '../../store/database.ts';
 
 export interface QueueCounts {
   waiting: number;

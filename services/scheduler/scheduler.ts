@@ -1,9 +1,9 @@
 // Weekly channel scans: one BullMQ job scheduler per configured channel, upserted by id, so a
 // restarted scheduler replaces its schedule instead of adding another. Each firing starts a run.
 import { Worker, type ConnectionOptions, Queue } from 'bullmq';
-import type { Database } from '../../store/database.js';
-import { createRun } from '../../store/runs.js';
-import type { ScanJob } from '../../workers/queue/scan-queue.js';
+import type { Database } from '../../store/database.ts';
+import { createRun } from '../../store/runs.ts';
+import type { ScanJob } from '../../workers/queue/scan-queue.ts';
 
 export const SCHEDULE_QUEUE = 'vendorscan-schedules';
 export const DEFAULT_CRON = '0 3 * * 0'; // Sundays 03:00 UTC

@@ -2,7 +2,7 @@
 // carrying copies of libpng and expat, one being libpng's own package. Made by real Nix.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { addToStore, makeBinaryCache, type Tree } from './nix.js';
+import { addToStore, makeBinaryCache, type Tree } from './nix.ts';
 
 const LIB = '/usr/lib/x86_64-linux-gnu';
 

@@ -2,8 +2,8 @@
 // mid-job loses nothing: its lock expires, BullMQ hands the stalled job to another worker, and the
 // job's writes are idempotent.
 import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
-import { QUEUE_NAME, type ScanJob } from './scan-queue.js';
-import { PermanentJobError, type JobProcessor } from './job-processor.js';
+import { QUEUE_NAME, type ScanJob } from './scan-queue.ts';
+import { PermanentJobError, type JobProcessor } from './job-processor.ts';
 
 export interface BullWorkerOptions {
   connection: ConnectionOptions;

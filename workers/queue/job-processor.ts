@@ -1,20 +1,20 @@
 // What a worker does with each job kind. Used by BullMQ workers and by the in-process queue
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
-import type { Database } from '../../store/database.js';
-import { addRunPaths, completeRunIfSettled, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.js';
-import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.js';
-import type { SignatureSet } from '../../signatures/loader.js';
-import { openBinaryCache, type BinaryCache, type CacheOptions } from '../cache/binary-cache.js';
-import { hexRule, needleRule, type RuleSource } from '../match/rule-source.js';
-import { channelStorePaths } from '../sources/channel.js';
-import { prepareBatch } from '../runs/incremental.js';
-import type { PathResult } from '../scan/path-result.js';
-import type { ScanPool } from '../scan/scan-pool.js';
-import type { NarInfo } from '../cache/narinfo.js';
-import { Limiter } from '../cache/limiter.js';
-import { PoolSet } from './pool-set.js';
-import type { ScanJob } from './scan-queue.js';
+import type { Database } from '../../store/database.ts';
+import { addRunPaths, completeRunIfSettled, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.ts';
+import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
+import type { SignatureSet } from '../../signatures/loader.ts';
+import { openBinaryCache, type BinaryCache, type CacheOptions } from '../../cache/binary-cache.ts';
+import { hexRule, needleRule, type RuleSource } from '../../yara/rule-source.ts';
+import { channelStorePaths } from '../sources/channel.ts';
+import { prepareBatch } from '../runs/incremental.ts';
+import type { PathResult } from '../../scanner/path-result.ts';
+import type { ScanPool } from '../../scanner/scan-thread-pool.ts';
+import type { NarInfo } from '../../nix/narinfo.ts';
+import { Limiter } from '../../cache/limiter.ts';
+import { PoolSet } from './thread-pools.ts';
+import type { ScanJob } from './scan-queue.ts';
 
 export interface ProcessorOptions {
   db: Database;
@@ -62,7 +62,9 @@ export class JobProcessor {
   /** A run's source, cache and digest never change: read once per run. */
   private readonly runs = new Map<number, Promise<{ source: { kind: string; channel?: string }; cacheUrl: string; digest: string }>>();
 
-  constructor(private readonly options: ProcessorOptions) {
+  private readonly options: ProcessorOptions;
+  constructor(options: ProcessorOptions) {
+    this.options = options;
     this.pools = new PoolSet({ threads: options.threads, cacheOptions: options.cacheOptions });
     this.scanSlots = new Limiter(this.scanConcurrency);
   }

@@ -1,7 +1,7 @@
 // The queue without Redis: the same jobs, priorities and retries, in this process. One machine,
 // no servers; what a BullMQ worker fleet does, at the scale of one host.
-import { PRIORITY, type ScanJob } from './scan-queue.js';
-import { PermanentJobError } from './job-processor.js';
+import { PRIORITY, type ScanJob } from './scan-queue.ts';
+import { PermanentJobError } from './job-processor.ts';
 
 interface Queued {
   job: ScanJob;
@@ -17,13 +17,22 @@ export class LocalQueue {
   private idleWaiters: (() => void)[] = [];
   readonly failures: { job: ScanJob; error: string }[] = [];
 
+  private readonly handler: (job: ScanJob) => Promise<void>;
+  private readonly concurrency: number;
+  private readonly maxAttempts: number;
+  /** Called once a job has failed for good. */
+  private readonly onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void>;
   constructor(
-    private readonly handler: (job: ScanJob) => Promise<void>,
-    private readonly concurrency: number,
-    private readonly maxAttempts = 3,
-    /** Called once a job has failed for good. */
-    private readonly onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void> = async () => {},
-  ) {}
+    handler: (job: ScanJob) => Promise<void>,
+    concurrency: number,
+    maxAttempts = 3,
+    onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void> = async () => {},
+  ) {
+    this.handler = handler;
+    this.concurrency = concurrency;
+    this.maxAttempts = maxAttempts;
+    this.onGiveUp = onGiveUp;
+  }
 
   async add(jobs: ScanJob[]): Promise<void> {
     for (const job of jobs) {

@@ -1,12 +1,12 @@
 // The incremental step before a scan: fetch the narinfo, and if this NAR was already scanned with
 // the same ruleset, settle the path by linking that scan: no download.
-import type { Queryable } from '../../store/database.js';
-import { findNarScans, narScanFindings } from '../../store/runs.js';
-import type { BinaryCache } from '../cache/binary-cache.js';
-import type { NarInfo } from '../cache/narinfo.js';
-import { parseStorePath } from '../cache/store-path.js';
-import type { Prepared } from '../scan/scan.js';
-import type { PathResult } from '../scan/path-result.js';
+import type { Queryable } from '../../store/database.ts';
+import { findNarScans, narScanFindings } from '../../store/runs.ts';
+import type { BinaryCache } from '../../cache/binary-cache.ts';
+import type { NarInfo } from '../../nix/narinfo.ts';
+import { parseStorePath } from '../../nix/store-path.ts';
+import type { Prepared } from '../../scanner/scan.ts';
+import type { PathResult } from '../../scanner/path-result.ts';
 
 function settled(storePath: string, status: PathResult['status'], extra: Partial<PathResult> = {}): PathResult {
   return { storePath, status, downloadedBytes: 0, narBytes: 0, files: 0, findings: [], durationMs: 0, ...extra };

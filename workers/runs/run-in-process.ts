@@ -1,12 +1,12 @@
 // A whole run in this process (no Redis): stream the source through the scan pool, storing each
 // path's result as it settles, then close the run. Used by `vendorscan scan` and, without
 // REDIS_URL, by the API.
-import type { Database } from '../../store/database.js';
-import { completeRunIfSettled, markRunFailed, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.js';
-import { openBinaryCache } from '../cache/binary-cache.js';
-import { parseStorePath } from '../cache/store-path.js';
-import { runScan, type ScanRequest, type ScanSummary } from '../scan/scan.js';
-import { incrementalPrepare } from './incremental.js';
+import type { Database } from '../../store/database.ts';
+import { completeRunIfSettled, markRunFailed, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.ts';
+import { openBinaryCache } from '../../cache/binary-cache.ts';
+import { parseStorePath } from '../../nix/store-path.ts';
+import { runScan, type ScanRequest, type ScanSummary } from '../../scanner/scan.ts';
+import { incrementalPrepare } from './incremental.ts';
 
 export interface InProcessRun extends Omit<ScanRequest, 'prepare'> {
   db: Database;

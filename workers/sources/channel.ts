@@ -1,6 +1,6 @@
 // A channel publishes `store-paths.xz`: every store path it holds, one per line, xz-compressed.
-import { decompress } from '../decompress/decompress.js';
-import { linesOf } from './path-list.js';
+import { decompress } from '../../decompress/decompress.ts';
+import { linesOf } from './path-list.ts';
 
 export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
 

@@ -1,0 +1,27 @@
+// Exponential backoff with jitter, for errors a later attempt may not see (5xx, 429, resets,
+// refusals, timeouts). Never for answers that are final (404, 403, bad data).
+import { CacheError } from './cache-error.ts';
+
+export interface RetryPolicy {
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export async function withRetry<T>(policy: RetryPolicy, what: string, attempt: () => Promise<T>): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i <= policy.retries; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      last = err;
+      if (!(err instanceof CacheError) || !err.retryable || i === policy.retries) break;
+      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** i) * (0.5 + Math.random() / 2);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  if (last instanceof CacheError && last.retryable && policy.retries > 0) {
+    throw new CacheError(`${last.message} (after ${policy.retries + 1} attempts) fetching ${what}`, last.url, false, last.status);
+  }
+  throw last;
+}

@@ -1,0 +1,83 @@
+// JS engine for bzip2: the block decoder of `unbzip2-stream`, driven one block at a time.
+// Its stream wrapper is not used: it decodes everything it holds in one synchronous call (all of
+// a small, highly compressed input at end()), building each block as a JS array of numbers, so
+// its memory grows with the output. Here output is at most one block (≤ 900 kB before the
+// initial run-length step, a few tens of MB in the worst case), in compact buffers, and the
+// consumer sets the pace between blocks.
+import bzip2 from 'unbzip2-stream/lib/bzip2.js';
+import bitIterator from 'unbzip2-stream/lib/bit_iterator.js';
+import { DecompressionError } from './decompression-error.ts';
+
+const OUT_CHUNK = 256 * 1024;
+
+/** Collects the decoder's bytes into fixed-size buffers. */
+class Output {
+  chunks: Uint8Array[] = [];
+  private current = new Uint8Array(OUT_CHUNK);
+  private used = 0;
+  readonly put = (byte: number): void => {
+    this.current[this.used++] = byte;
+    if (this.used === OUT_CHUNK) {
+      this.chunks.push(this.current);
+      this.current = new Uint8Array(OUT_CHUNK);
+      this.used = 0;
+    }
+  };
+  take(): Uint8Array[] {
+    if (this.used > 0) {
+      this.chunks.push(this.current.slice(0, this.used));
+      this.used = 0;
+    }
+    const taken = this.chunks;
+    this.chunks = [];
+    return taken;
+  }
+}
+
+export async function* decompressBzip2Js(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const queue: Uint8Array[] = [];
+  let received = 0;
+  let bits: ReturnType<typeof bitIterator> | undefined;
+  let blockSize = 0; // 0: expecting a stream header
+  let streamCRC: number | null = null; // null: between streams
+  let work: Int32Array | undefined;
+  const output = new Output();
+
+  const fail = (error: unknown, ended: boolean): DecompressionError => {
+    // Its bit reader walks off the end of the input as a TypeError: that is truncation.
+    const message = error instanceof TypeError && ended ? 'compressed data ends unexpectedly (truncated input)' : error instanceof Error ? error.message : String(error);
+    return new DecompressionError('bzip2', 'js', `${message} (near compressed byte ${bits?.bytesRead ?? 0} of ${received})`, { cause: error });
+  };
+  /** Decodes one header or block; the decoder cannot pause, so it needs the whole block buffered. */
+  const step = (ended: boolean): boolean => {
+    if (!bits) return false;
+    const unread = received - bits.bytesRead;
+    if (unread <= 0 || (!ended && unread + 1 < (blockSize ? 25000 + 100000 * blockSize : 4))) return false;
+    try {
+      if (!blockSize) {
+        blockSize = bzip2.header(bits);
+        streamCRC = 0;
+        work = new Int32Array(100000 * blockSize);
+      } else if (work) {
+        streamCRC = bzip2.decompress(bits, output.put, work, work.length, streamCRC ?? 0);
+        if (streamCRC === null) blockSize = 0; // end of stream; another may follow
+      }
+    } catch (error) {
+      throw fail(error, ended);
+    }
+    return true;
+  };
+
+  for await (const chunk of source) {
+    if (chunk.byteLength === 0) continue;
+    queue.push(chunk);
+    received += chunk.byteLength;
+    bits ??= bitIterator(() => queue.shift());
+    while (step(false)) yield* output.take();
+  }
+  if (received === 0) throw new DecompressionError('bzip2', 'js', 'empty input, expected a bzip2 stream');
+  while (step(true)) yield* output.take();
+  if (streamCRC !== null) {
+    throw new DecompressionError('bzip2', 'js', `input ended inside a stream after ${received} compressed bytes (truncated input)`);
+  }
+}

@@ -1,0 +1,74 @@
+// Streaming decompression of NARs as served by a binary cache: one entry point for every
+// narinfo Compression value, native tools when present (they are several times faster, see
+// MEASUREMENTS.md), JS/WASM decoders otherwise. Memory stays bounded: every engine pulls the
+// source only as fast as the consumer takes output.
+import { createBrotliDecompress, createGunzip } from 'node:zlib';
+import { decompressBzip2Js } from './bzip2-js.ts';
+import { decompressWithTool } from './child-process.ts';
+import type { Compression } from '../nix/compression.ts';
+import { DecompressionError, type Engine } from './decompression-error.ts';
+import { decompressWithTransform } from './node-transform.ts';
+import { onPath, TOOLS, type NativeCodec } from './tools.ts';
+import { decompressXzWasm } from './xz-wasm.ts';
+import { decompressZstdJs } from './zstd-js.ts';
+
+export { parseCompression, UnsupportedCompressionError, type Compression } from '../nix/compression.ts';
+export { DecompressionError, type Engine } from './decompression-error.ts';
+
+export interface DecompressOptions {
+  /** native: system tool, error if missing; js: in-process decoder; auto (default): native when on PATH. */
+  prefer?: 'native' | 'js' | 'auto';
+}
+
+/** The engine `decompress` will use for `compression` (gzip/br are node:zlib, counted as native). */
+export function engineFor(compression: Compression, options: DecompressOptions = {}): Engine {
+  const prefer = options.prefer ?? 'auto';
+  if (compression === 'none') return 'js';
+  if (compression === 'gzip' || compression === 'br') return 'native';
+  if (prefer === 'js') return 'js';
+  if (prefer === 'native') return 'native';
+  return onPath(TOOLS[compression].command) ? 'native' : 'js';
+}
+
+function jsDecoder(compression: NativeCodec, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  switch (compression) {
+    case 'xz':
+      return decompressXzWasm(source);
+    case 'zstd':
+      return decompressZstdJs(source);
+    case 'bzip2':
+      return decompressBzip2Js(source);
+  }
+}
+
+async function* passThrough(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  yield* source;
+}
+
+/** Decompresses `source` chunk by chunk. Errors in the compressed data raise DecompressionError; errors of `source` propagate unchanged. */
+export function decompress(
+  source: AsyncIterable<Uint8Array>,
+  compression: Compression,
+  options: DecompressOptions = {},
+): AsyncIterable<Uint8Array> {
+  switch (compression) {
+    case 'none':
+      return passThrough(source);
+    case 'gzip':
+      return decompressWithTransform(source, compression, 'native', createGunzip());
+    case 'br':
+      return decompressWithTransform(source, compression, 'native', createBrotliDecompress());
+    case 'xz':
+    case 'zstd':
+    case 'bzip2': {
+      if (engineFor(compression, options) === 'js') return jsDecoder(compression, source);
+      const tool = TOOLS[compression];
+      if (!onPath(tool.command)) return missingTool(compression, tool.command);
+      return decompressWithTool(source, compression, tool);
+    }
+  }
+}
+
+async function* missingTool(compression: Compression, command: string): AsyncGenerator<Uint8Array, void, undefined> {
+  throw new DecompressionError(compression, 'native', `native engine requested but \`${command}\` is not on PATH`);
+}

@@ -1,0 +1,21 @@
+import type { Compression } from '../nix/compression.ts';
+
+/** Which implementation decoded the stream: a system tool in a child process, or code in this process. */
+export type Engine = 'native' | 'js';
+
+/** The compressed input is invalid (truncated, corrupt, wrong format) or the decoder failed. */
+export class DecompressionError extends Error {
+  override readonly name = 'DecompressionError';
+  readonly compression: Compression;
+  readonly engine: Engine;
+  constructor(
+    compression: Compression,
+    engine: Engine,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${compression} decompression (${engine}) failed: ${message}`, options);
+    this.compression = compression;
+    this.engine = engine;
+  }
+}

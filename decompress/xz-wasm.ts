@@ -1,0 +1,140 @@
+// JS engine for xz: the xz-embedded WebAssembly decoder shipped inside the npm package
+// `xz-decompress`. Its XzReadableStream wrapper is not used because it serialises every stream of
+// the process behind one global mutex (an abandoned stream blocks all later ones) and crashes on
+// empty input. We instantiate the same WASM module once per stream instead, so streams are
+// independent and their memory goes away with them, and we check that the decoder reached the
+// end of the stream, so truncated input is an error.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { DecompressionError } from './decompression-error.ts';
+
+// xz_ret codes of xz-embedded (xz.h).
+const XZ_OK = 0;
+const XZ_STREAM_END = 1;
+const XZ_UNSUPPORTED_CHECK = 2;
+const XZ_ERRORS: Record<number, string> = {
+  3: 'cannot allocate memory (XZ_MEM_ERROR)',
+  4: 'dictionary larger than the memory limit (XZ_MEMLIMIT_ERROR)',
+  5: 'not in xz format (XZ_FORMAT_ERROR)',
+  6: 'unsupported xz options (XZ_OPTIONS_ERROR)',
+  7: 'compressed data is corrupt or truncated (XZ_DATA_ERROR)',
+  8: 'no progress possible, input truncated (XZ_BUF_ERROR)',
+};
+
+// The project's lib settings (ES2023, no DOM) carry no WebAssembly types: the little we use.
+interface WasmModule {
+  readonly wasmModule: true;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface XzExports {
+  memory: { readonly buffer: ArrayBuffer };
+  create_context(): number;
+  destroy_context(ctx: number): void;
+  supply_input(ctx: number, length: number): void;
+  /** xz_dec_catrun on the context's buffers; finishes (no more input) when the supplied length was 0. */
+  get_next_output(ctx: number): number;
+}
+
+let compiled: WasmModule | undefined;
+
+function wasmModule(): WasmModule {
+  if (compiled) return compiled;
+  const file = createRequire(import.meta.url).resolve('xz-decompress');
+  const match = /data:application\/wasm;base64,([A-Za-z0-9+/=]+)/.exec(readFileSync(file, 'utf8'));
+  if (!match?.[1]) throw new Error(`no embedded WebAssembly found in ${file} (xz-decompress layout changed)`);
+  compiled = new wasm.Module(Buffer.from(match[1], 'base64'));
+  return compiled;
+}
+
+/** One xz-embedded decoder. Context layout (u32 words from ctx): bufSize, in, in_pos, in_size, out, out_pos. */
+class XzDecoder {
+  private readonly exports: XzExports;
+  private readonly ctx: number;
+  private readonly bufSize: number;
+  private readonly inPtr: number;
+  private readonly outPtr: number;
+
+  constructor() {
+    this.exports = new wasm.Instance(wasmModule(), {}).exports as unknown as XzExports;
+    this.ctx = this.exports.create_context();
+    const words = this.words();
+    this.bufSize = words[0] ?? 0;
+    this.inPtr = words[1] ?? 0;
+    this.outPtr = words[4] ?? 0;
+  }
+
+  get inputCapacity(): number {
+    return this.bufSize;
+  }
+
+  private words(): Uint32Array {
+    // Re-created each time: the memory's buffer is replaced whenever the WASM heap grows.
+    return new Uint32Array(this.exports.memory.buffer, this.ctx, 8);
+  }
+
+  /** Hands over up to inputCapacity bytes; an empty chunk means end of input. */
+  supply(chunk: Uint8Array): void {
+    new Uint8Array(this.exports.memory.buffer, this.inPtr, chunk.byteLength).set(chunk);
+    this.exports.supply_input(this.ctx, chunk.byteLength);
+  }
+
+  needsInput(): boolean {
+    const w = this.words();
+    return w[2] === w[3];
+  }
+
+  /** Runs the decoder once; returns the xz_ret code and a copy of the output it produced. */
+  run(): { code: number; output: Uint8Array } {
+    const code = this.exports.get_next_output(this.ctx);
+    const w = this.words();
+    const produced = w[5] ?? 0;
+    const output = new Uint8Array(this.exports.memory.buffer, this.outPtr, produced).slice();
+    w[5] = 0;
+    return { code, output };
+  }
+
+  dispose(): void {
+    this.exports.destroy_context(this.ctx);
+  }
+}
+
+export async function* decompressXzWasm(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const decoder = new XzDecoder();
+  let consumed = 0;
+  const fail = (code: number): DecompressionError =>
+    new DecompressionError('xz', 'js', `${XZ_ERRORS[code] ?? `xz-embedded error ${code}`} near compressed byte ${consumed}`);
+  try {
+    for await (const chunk of source) {
+      for (let at = 0; at < chunk.byteLength; ) {
+        const piece = chunk.subarray(at, at + decoder.inputCapacity);
+        decoder.supply(piece);
+        at += piece.byteLength;
+        consumed += piece.byteLength;
+        do {
+          const { code, output } = decoder.run();
+          if (output.byteLength > 0) yield output;
+          // catrun only ends a stream once told the input is over, so this means a decoder change.
+          if (code === XZ_STREAM_END) throw new DecompressionError('xz', 'js', `stream ended before input did, at compressed byte ${consumed}`);
+          if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw fail(code);
+        } while (!decoder.needsInput());
+      }
+    }
+    if (consumed === 0) throw new DecompressionError('xz', 'js', 'empty input, expected an xz stream');
+    decoder.supply(new Uint8Array(0));
+    for (let idle = 0; idle < 2; ) {
+      const { code, output } = decoder.run();
+      if (output.byteLength > 0) yield output;
+      if (code === XZ_STREAM_END) return;
+      if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw fail(code);
+      idle = output.byteLength === 0 ? idle + 1 : 0;
+    }
+    throw fail(8);
+  } finally {
+    decoder.dispose();
+  }
+}

@@ -1,0 +1,145 @@
+// One store path through the whole data path: narinfo → compressed NAR → decompress → NAR parser
+// → matcher → findings. Streams end to end; nothing holds a whole NAR. Any failure becomes a
+// 'failed' result naming the store path and what was wrong, so one bad path never stops a scan.
+import { createHash } from 'node:crypto';
+import type { BinaryCache } from '../cache/binary-cache.ts';
+import type { NarInfo } from '../nix/narinfo.ts';
+import { parseStorePath } from '../nix/store-path.ts';
+import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
+import { NarParser } from '../nix/nar.ts';
+import { NarIntegrity, parseNixHash } from '../nix/hash.ts';
+import type { FileMatcher } from '../yara/file-matcher.ts';
+import { NarMatchVisitor, type FileHits } from './nar-match-visitor.ts';
+import type { FileFinding, PathResult } from './path-result.ts';
+
+export interface ScanDeps {
+  cache: BinaryCache;
+  matcher: FileMatcher;
+  /** Skip files that are not binary objects (true when only library signatures are loaded). */
+  binaryOnly: boolean;
+  decompress?: DecompressOptions;
+  toFindings(storePath: string, files: FileHits[]): FileFinding[];
+  /** Called as bytes flow, with increments since the last call. */
+  onBytes?(downloaded: number, nar: number): void;
+}
+
+/** `knownNarInfo`: the narinfo when the caller already fetched it (to check for an unchanged NAR). */
+export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?: NarInfo): Promise<PathResult> {
+  const started = Date.now();
+  const result: PathResult = {
+    storePath: input,
+    status: 'failed',
+    downloadedBytes: 0,
+    narBytes: 0,
+    files: 0,
+    findings: [],
+    durationMs: 0,
+  };
+  try {
+    const storePath = parseStorePath(input);
+    result.storePath = storePath.path;
+    const info = knownNarInfo ?? (await deps.cache.narInfo(storePath.hash));
+    if (info === null) {
+      result.status = 'not-in-cache';
+      return result;
+    }
+    if (info.storePath !== storePath.path) {
+      throw new Error(`narinfo for ${storePath.hash} describes ${info.storePath}, not ${storePath.path}`);
+    }
+    result.narHash = info.narHash;
+    result.narSize = info.narSize;
+    const files = await streamNar(info, deps, result);
+    result.findings = deps.toFindings(storePath.path, files);
+    result.status = 'scanned';
+  } catch (err) {
+    result.status = 'failed';
+    result.reason = `${input}: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    result.durationMs = Date.now() - started;
+  }
+  return result;
+}
+
+/**
+ * Below this compressed size a NAR is decompressed in this thread by the JS/WASM decoder: starting
+ * a decompressor process costs more than decoding a small file (first run over 2000 small store
+ * paths: see README).
+ */
+const SMALL_NAR_BYTES = 256 * 1024;
+
+async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
+  const where = `narinfo of ${info.storePath}`;
+  const compression = parseCompression(info.compression, where);
+  const download = await deps.cache.openNar(info);
+  const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly);
+  const parser = new NarParser(visitor);
+  const integrity = new NarIntegrity();
+
+  async function* counted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+    for await (const chunk of body) {
+      result.downloadedBytes += chunk.length;
+      fileCheck?.update(chunk);
+      deps.onBytes?.(chunk.length, 0);
+      yield chunk;
+    }
+  }
+
+  try {
+      const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
+    const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
+    for await (const chunk of decompress(counted(download.body), compression, options)) {
+      integrity.update(chunk);
+      parser.write(chunk);
+      result.narBytes += chunk.length;
+      deps.onBytes?.(0, chunk.length);
+    }
+  } finally {
+    // On an early exit the connection (and its concurrency slot) must be released at once.
+    destroyQuietly(download.body);
+  }
+  parser.end();
+  fileCheck?.verify();
+  integrity.verify({ narHash: info.narHash, narSize: info.narSize });
+  result.files = visitor.files;
+  return visitor.results();
+}
+
+/** FileHash/FileSize cover the compressed bytes: a mismatch means a corrupt or substituted download. */
+class FileHashCheck {
+  private readonly hash;
+  private readonly expected;
+  private size = 0;
+
+  private readonly fileHash: string;
+  private readonly fileSize: number | undefined;
+  constructor(
+    fileHash: string,
+    fileSize: number | undefined,
+  ) {
+    this.fileHash = fileHash;
+    this.fileSize = fileSize;
+    this.expected = parseNixHash(fileHash);
+    this.hash = createHash(this.expected.algorithm);
+  }
+
+  update(chunk: Uint8Array): void {
+    this.size += chunk.length;
+    this.hash.update(chunk);
+  }
+
+  verify(): void {
+    if (this.fileSize !== undefined && this.fileSize !== this.size) {
+      throw new Error(`FileSize mismatch: narinfo says ${this.fileSize} bytes, download has ${this.size}`);
+    }
+    const digest = this.hash.digest();
+    if (!digest.equals(Buffer.from(this.expected.digest))) {
+      throw new Error(`FileHash mismatch: narinfo says ${this.fileHash}, download hashes to ${this.expected.algorithm}:${digest.toString('hex')}`);
+    }
+  }
+}
+
+function destroyQuietly(body: AsyncIterable<Uint8Array>): void {
+  const stream = body as { destroy?: () => void; destroyed?: boolean };
+  if (typeof stream.destroy === 'function' && !stream.destroyed) stream.destroy();
+}

@@ -1,0 +1,116 @@
+// Drives a scan: feeds store paths to the pool with at most `concurrency` in flight, and reports
+// every result and running totals as they come. The path list is streamed, never held whole.
+import { ScanPool } from './scan-thread-pool.ts';
+import type { PathResult } from './path-result.ts';
+import type { NarInfo } from '../nix/narinfo.ts';
+import type { ScanThreadConfig } from './scan-thread-protocol.ts';
+
+export interface ScanProgress {
+  /** Store paths known so far (the whole list once it has been read). */
+  total: number;
+  totalKnown: boolean;
+  done: number;
+  scanned: number;
+  notInCache: number;
+  failed: number;
+  findings: number;
+  downloadedBytes: number;
+  narBytes: number;
+  /** Since the scan threads were ready (thread start-up and rule compilation excluded). */
+  elapsedMs: number;
+}
+
+export interface ScanSummary extends ScanProgress {
+  failures: { storePath: string; reason: string }[];
+  /** Starting the scan threads (loading code, compiling rules). */
+  startupMs: number;
+  /** Uncompressed NAR MB/s over the whole run. */
+  narMBps: number;
+}
+
+/** What to do with a store path before scanning: settle it without a download, or scan it. */
+export type Prepared = { done: PathResult } | { narInfo: NarInfo } | null;
+
+export interface ScanRequest extends ScanThreadConfig {
+  paths: AsyncIterable<string> | Iterable<string>;
+  /** Store paths in flight at once (default: threads). */
+  concurrency: number;
+  threads: number;
+  /** Awaited before the next result is counted (e.g. to store it). */
+  onResult?(result: PathResult): unknown;
+  /** Optional look-up before scanning (incremental runs: an unchanged NAR is not downloaded). */
+  prepare?(storePath: string): Promise<Prepared>;
+  onProgress?(progress: ScanProgress): void;
+}
+
+export async function runScan(request: ScanRequest): Promise<ScanSummary> {
+  const { paths, concurrency, threads, onResult, onProgress, prepare, ...config } = request;
+  const begun = Date.now();
+  let started = begun;
+  const progress: ScanProgress = {
+    total: 0,
+    totalKnown: false,
+    done: 0,
+    scanned: 0,
+    notInCache: 0,
+    failed: 0,
+    findings: 0,
+    downloadedBytes: 0,
+    narBytes: 0,
+    elapsedMs: 0,
+  };
+  const failures: ScanSummary['failures'] = [];
+  const report = (): void => {
+    progress.elapsedMs = Date.now() - started;
+    onProgress?.(progress);
+  };
+  const pool = await ScanPool.start(config, threads, (downloaded, nar) => {
+    progress.downloadedBytes += downloaded;
+    progress.narBytes += nar;
+  });
+  started = Date.now();
+  const ticker = setInterval(report, 250);
+  const inFlight = new Set<Promise<void>>();
+  try {
+    for await (const storePath of paths) {
+      progress.total++;
+      const job = scanOne(pool, storePath, prepare).then(async (result) => {
+        await onResult?.(result);
+        progress.done++;
+        if (result.status === 'scanned') progress.scanned++;
+        else if (result.status === 'not-in-cache') progress.notInCache++;
+        else {
+          progress.failed++;
+          failures.push({ storePath: result.storePath, reason: result.reason ?? 'unknown failure' });
+        }
+        progress.findings += result.findings.length;
+      });
+      const tracked = job.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= Math.max(1, concurrency)) await Promise.race(inFlight);
+    }
+    progress.totalKnown = true;
+    await Promise.all(inFlight);
+  } finally {
+    clearInterval(ticker);
+    await pool.close();
+  }
+  report();
+  const seconds = Math.max(progress.elapsedMs, 1) / 1000;
+  return { ...progress, failures, startupMs: started - begun, narMBps: progress.narBytes / 1e6 / seconds };
+}
+
+async function scanOne(pool: ScanPool, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {
+  let prepared: Prepared = null;
+  if (prepare) {
+    try {
+      prepared = await prepare(storePath);
+    } catch (err) {
+      // The look-up is an optimisation: if it fails, the thread fetches and reports on its own.
+      prepared = null;
+      void err;
+    }
+  }
+  if (prepared && 'done' in prepared) return prepared.done;
+  return pool.scan(storePath, prepared?.narInfo);
+}

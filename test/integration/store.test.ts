@@ -1,0 +1,181 @@
+// The results store on the real PostgreSQL and on embedded PGlite: migrations, idempotent
+// writes, incremental linking, and the vendors/libraries queries.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cpSync, mkdtempSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { migrate, MIGRATIONS_DIR } from '../../store/migrate.ts';
+import { openDatabase } from '../../store/database.ts';
+import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
+import { libraries, vendors, vendorsSql } from '../../store/queries.ts';
+import { parseVersionRange } from '../../signatures/version.ts';
+import type { FileFinding, PathResult } from '../../scanner/path-result.ts';
+import { freshPGlite, freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
+
+const H = (c: string): string => c.repeat(32);
+function finding(storePath: string, library: string, version: string | null, file = 'lib/x.so'): FileFinding {
+  return { storePath, file, library, version, versionRaw: null, rule: `${library}_rule`, confidence: 'high', evidence: 'version-string', vendored: true, matches: [] };
+}
+function scanned(storePath: string, narHash: string, findings: FileFinding[]): PathResult {
+  return { storePath, status: 'scanned', narHash, narSize: 100, downloadedBytes: 40, narBytes: 100, files: 1, findings, durationMs: 1 };
+}
+
+describe.each([
+  ['postgres', freshPostgres],
+  ['pglite', freshPGlite],
+])('%s', (_kind, fresh) => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await fresh();
+  }, 60_000);
+  afterAll(() => t.drop());
+
+  it('applies the migrations once and records them', async () => {
+    expect(await migrate(t.db)).toEqual(['001_init.sql']);
+    expect(await migrate(t.db)).toEqual([]);
+    const { rows } = await t.db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
+    expect(rows.map((r) => r.name)).toEqual(['001_init.sql']);
+    expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('refuses a migration changed after it was applied', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-migrations-'));
+    cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+    appendFileSync(path.join(dir, '001_init.sql'), '\n-- edited\n');
+    await expect(migrate(t.db, dir)).rejects.toThrow(/migration 001_init\.sql was changed after it was applied/);
+  });
+
+  const webpOwn = `/nix/store/${H('a')}-libwebp-1.2.4`;
+  const electron = `/nix/store/${H('b')}-signal-desktop-6.0.0`;
+  const chromium = `/nix/store/${H('c')}-chromium-120.0`;
+  const unknownCopy = `/nix/store/${H('d')}-ffmpeg-static-4.1.0`;
+  let run1: number;
+
+  it('records results idempotently, and answers who vendors libwebp < 1.3.2', async () => {
+    run1 = await createRun(t.db, { source: { kind: 'paths', label: 'test' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    await markRunStarted(t.db, run1);
+    const results = [
+      scanned(webpOwn, 'sha256:own', [finding(webpOwn, 'libwebp', '1.2.4')]),
+      scanned(electron, 'sha256:electron', [finding(electron, 'libwebp', '1.3.1'), finding(electron, 'libpng', '1.6.39')]),
+      scanned(chromium, 'sha256:chromium', [finding(chromium, 'libwebp', '1.3.2')]),
+      scanned(unknownCopy, 'sha256:ffmpeg', [finding(unknownCopy, 'libwebp', null)]),
+    ];
+    for (const r of results) await recordPathResult(t.db, run1, 'd1', r);
+    for (const r of results) await recordPathResult(t.db, run1, 'd1', r); // a retried job
+    await setRunTotal(t.db, run1, 4);
+    expect(await completeRunIfSettled(t.db, run1)).toBe(true);
+    const { rows } = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM findings');
+    expect(Number(rows[0]?.n)).toBe(5);
+
+    const q = (range: string | null, unknown: 'include' | 'exclude' | 'only', vendored: boolean | null = true) =>
+      vendors(t.db, { runId: run1, library: 'libwebp', range: range ? parseVersionRange(range) : null, vendored, unknown, limit: 100, offset: 0 });
+    expect((await q('<1.3.2', 'exclude')).rows.map((r) => r.storePath)).toEqual([electron]);
+    expect((await q('<1.3.2', 'include')).rows.map((r) => r.storePath)).toEqual([electron, unknownCopy]);
+    expect((await q(null, 'only')).rows.map((r) => r.storePath)).toEqual([unknownCopy]);
+    expect((await q('<1.3.2', 'exclude', null)).rows.map((r) => [r.storePath, r.vendored])).toEqual([
+      [webpOwn, false],
+      [electron, true],
+    ]);
+    expect((await q('>=1.3.2', 'exclude')).rows.map((r) => r.version)).toEqual(['1.3.2']);
+    const page = await vendors(t.db, { runId: run1, library: 'libwebp', range: null, vendored: null, unknown: 'include', limit: 2, offset: 2 });
+    expect(page.total).toBe(4);
+    expect(page.rows.map((r) => r.storePath)).toEqual([chromium, unknownCopy]);
+  });
+
+  it('counts copies and store paths per library and version', async () => {
+    const rows = await libraries(t.db, run1);
+    expect(rows.find((r) => r.library === 'libwebp' && r.version === '1.3.1')).toMatchObject({ copies: 1, storePaths: 1, vendoredCopies: 1 });
+    expect(rows.find((r) => r.library === 'libwebp' && r.version === '1.2.4')).toMatchObject({ copies: 1, vendoredCopies: 0 });
+    expect(rows.filter((r) => r.library === 'libwebp').map((r) => r.version)).toEqual([null, '1.2.4', '1.3.1', '1.3.2']);
+  });
+
+  it('links an unchanged NAR into a new run instead of storing it again', async () => {
+    const scan = await findNarScan(t.db, 'sha256:electron', 'd1');
+    expect(scan).not.toBeNull();
+    expect(await findNarScan(t.db, 'sha256:electron', 'd2')).toBeNull();
+    const run2 = await createRun(t.db, { source: { kind: 'paths', label: 'again' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    await markRunStarted(t.db, run2);
+    await recordPathResult(t.db, run2, 'd1', { ...scanned(electron, 'sha256:electron', []), findings: [], linkedNarScan: scan! });
+    await setRunTotal(t.db, run2, 1);
+    await completeRunIfSettled(t.db, run2);
+    expect(await runProgress(t.db, run2)).toMatchObject({ state: 'completed', skipped: 1, scanned: 0, findings: 2 });
+    const r = await vendors(t.db, { runId: run2, library: 'libpng', range: parseVersionRange('<1.6.43'), vendored: true, unknown: 'exclude', limit: 10, offset: 0 });
+    expect(r.rows.map((x) => x.storePath)).toEqual([electron]);
+  });
+
+  it('keeps a run open while paths are pending or the source is unread', async () => {
+    const run = await createRun(t.db, { source: { kind: 'paths', label: 'open' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    await markRunStarted(t.db, run);
+    await addRunPaths(t.db, run, [webpOwn, electron]);
+    await recordPathResult(t.db, run, 'd1', scanned(webpOwn, 'sha256:own', []));
+    expect(await completeRunIfSettled(t.db, run)).toBe(false); // the source is not all read: no total yet
+    await setRunTotal(t.db, run, 2);
+    expect(await completeRunIfSettled(t.db, run)).toBe(false); // one path still pending
+    expect((await runProgress(t.db, run))?.state).toBe('running');
+    await recordPathResult(t.db, run, 'd1', scanned(electron, 'sha256:electron', []));
+    expect(await completeRunIfSettled(t.db, run)).toBe(true);
+  });
+});
+
+describe('postgres at scale', () => {
+  let t: TestDatabase;
+  beforeAll(async () => {
+    t = await freshPostgres();
+    await migrate(t.db);
+  }, 60_000);
+  afterAll(() => t.drop());
+
+  it('two processes migrating at once apply each file once', async () => {
+    const other = await openDatabase({ url: t.env['DATABASE_URL'] });
+    const results = await Promise.all([migrate(t.db), migrate(other)]);
+    await other.close();
+    expect(results.flat()).toEqual([]);
+  });
+
+  it('survives a backend terminated inside a transaction: the transaction fails, the next one works', async () => {
+    const { default: pgLib } = await import('pg');
+    const admin = new pgLib.Client({ connectionString: POSTGRES_ADMIN_URL });
+    await admin.connect();
+    const failed = t.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
+      // The FATAL arrives while this client is checked out and idle: unhandled, it would kill the process.
+      await new Promise((r) => setTimeout(r, 200));
+      await tx.query('SELECT 1');
+    });
+    await expect(failed).rejects.toThrow(/terminat|not queryable|Connection/i);
+    await admin.end();
+    const again = await t.db.transaction((tx) => tx.query<{ one: number }>('SELECT 1 AS one'));
+    expect(again.rows[0]?.one).toBe(1);
+  });
+
+  it('answers the vendors query from an index over a million findings', async () => {
+    await t.db.exec(`
+      INSERT INTO runs (source, cache_url, ruleset_digest, state) VALUES ('{"kind":"paths","label":"scale"}', 'file:///x', 'd', 'completed');
+      INSERT INTO store_paths (path, hash, pname, version)
+        SELECT '/nix/store/' || lpad(i::text, 32, '0') || '-pkg' || i || '-1.0', lpad(i::text, 32, '0'), 'pkg' || i, '1.0' FROM generate_series(1, 200000) i;
+      INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) SELECT 'sha256:' || i, 'd', 1, 1 FROM generate_series(1, 200000) i;
+      INSERT INTO run_paths (run_id, store_path_id, status, nar_scan_id) SELECT 1, i, 'scanned', i FROM generate_series(1, 200000) i;
+      INSERT INTO findings (nar_scan_id, file, library, version, version_key, rule, confidence, evidence, matches)
+        SELECT (i % 200000) + 1, 'lib/f' || i, (ARRAY['libpng','zlib','libvpx','freetype','libwebp'])[i % 5 + 1], '1.' || (i % 7), '0000000001.' || lpad((i % 7)::text, 10, '0') || ',', 'r', 'high', 'e', '[]'
+        FROM generate_series(1, 1000000) i;
+      ANALYZE;
+    `);
+    const { rows } = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM findings');
+    expect(Number(rows[0]?.n)).toBe(1_000_000);
+    // The very SQL the API runs: its findings are read through an index, not a scan of the table.
+    const query = { runId: 1, library: 'libwebp', range: parseVersionRange('<1.2'), vendored: true, unknown: 'exclude', limit: 10, offset: 0 } as const;
+    const sql = vendorsSql(query);
+    for (const [text, params] of [[sql.count, sql.params], [sql.page, [...sql.params, 10, 0]]] as const) {
+      const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, [...params])).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toMatch(/Index (Only )?Scan using findings_\w+|Bitmap Index Scan on findings_\w+/);
+      expect(plan).not.toMatch(/Seq Scan on findings/);
+    }
+    const r = await vendors(t.db, query);
+    let expected = 0;
+    for (let i = 1; i <= 1_000_000; i++) if (i % 5 === 4 && i % 7 < 2) expected++;
+    expect(r.total).toBe(expected);
+    expect(r.rows).toHaveLength(10);
+    expect(r.rows.every((x) => x.version === '1.0' || x.version === '1.1')).toBe(true);
+  }, 240_000);
+});

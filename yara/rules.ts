@@ -1,0 +1,113 @@
+// Compiles rule sources once into a YARA-X scanner. Each source is validated on its own first, so
+// a compiler error names its file with line and column relative to that file; then all sources
+// are compiled together, so each scanned file is read once whatever the number of rule files.
+import { compile, validate, type YaraX } from '@litko/yara-x';
+import { createHash } from 'node:crypto';
+import type { RuleSource } from './rule-source.ts';
+
+export class RuleCompileError extends Error {
+  readonly origin: string;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly compilerMessage: string;
+  constructor(
+    origin: string,
+    line: number | null,
+    column: number | null,
+    compilerMessage: string,
+  ) {
+    super(`${origin}${line !== null ? `:${line}:${column ?? 0}` : ''}: ${compilerMessage}`);
+    this.origin = origin;
+    this.line = line;
+    this.column = column;
+    this.compilerMessage = compilerMessage;
+  }
+}
+
+export interface CompiledRules {
+  scanner: YaraX;
+  sources: RuleSource[];
+  /** rule identifier → origin it was defined in (reported as the namespace). */
+  origins: Map<string, string>;
+  /** A conservative bound on the bytes any one pattern can match: the window overlap. */
+  longestPatternLength: number;
+  /** sha256 of the sources in order. */
+  digest: string;
+}
+
+/** Regexes and unbounded jumps have no length of their own; this bounds them. */
+export const UNBOUNDED_PATTERN_CAP = 4096;
+
+const LOCATION = /-->\s*line:(\d+):(\d+)/;
+
+function firstLine(message: string): string {
+  const m = /error\[\w+\]:\s*(.*)/.exec(message);
+  const detail = /\|\s*\^+\s*(.*)$/m.exec(message)?.[1];
+  return [m?.[1] ?? message.split('\n')[0] ?? message, detail].filter(Boolean).join(': ');
+}
+
+function check(source: RuleSource): void {
+  const result = validate(source.text);
+  const error = result.errors[0];
+  if (!error) return;
+  const loc = LOCATION.exec(error.message);
+  throw new RuleCompileError(
+    source.origin,
+    error.line ?? (loc ? Number(loc[1]) : null),
+    error.column ?? (loc ? Number(loc[2]) : null),
+    firstLine(error.message),
+  );
+}
+
+export function ruleIdentifiers(text: string): string[] {
+  const noComments = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  return [...noComments.matchAll(/^\s*(?:(?:private|global)\s+)*rule\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1] ?? '');
+}
+
+export function patternLengthBound(text: string): number {
+  let longest = 1;
+  for (const m of text.matchAll(/\$[A-Za-z0-9_]*\s*=\s*("(?:[^"\\]|\\.)*"|\{[^}]*\}|\/(?:[^/\\\n]|\\.)*\/)/g)) {
+    const p = m[1] ?? '';
+    let n: number;
+    if (p.startsWith('"')) {
+      n = Buffer.byteLength(p.slice(1, -1).replace(/\\x[0-9a-fA-F]{2}/g, 'x').replace(/\\./g, 'x'));
+      // wide strings take two bytes per character
+      n *= 2;
+    } else if (p.startsWith('{')) {
+      const body = p.slice(1, -1);
+      if (/\[\s*\d*\s*-\s*\]/.test(body) || /\[-\]/.test(body)) n = UNBOUNDED_PATTERN_CAP;
+      else {
+        const bytes = (body.match(/~?[0-9a-fA-F?]{2}/g) ?? []).length;
+        const jumps = [...body.matchAll(/\[\s*(\d*)\s*(?:-\s*(\d+))?\s*\]/g)].reduce((a, j) => a + Number(j[2] ?? j[1] ?? 0), 0);
+        n = bytes + jumps;
+      }
+    } else n = UNBOUNDED_PATTERN_CAP;
+    longest = Math.max(longest, n);
+  }
+  return longest;
+}
+
+export function compileRules(sources: RuleSource[]): CompiledRules {
+  if (sources.length === 0) throw new RuleCompileError('(rules)', null, null, 'no rules to scan with');
+  const origins = new Map<string, string>();
+  for (const source of sources) {
+    check(source);
+    for (const id of ruleIdentifiers(source.text)) {
+      const other = origins.get(id);
+      if (other !== undefined) {
+        throw new RuleCompileError(source.origin, null, null, `rule "${id}" is already defined in ${other}; rule names must be unique across files`);
+      }
+      origins.set(id, source.origin);
+    }
+  }
+  const scanner = compile(sources.map((s) => s.text).join('\n'));
+  const digest = createHash('sha256');
+  for (const s of sources) digest.update(`${s.origin}\0${s.text}\0`);
+  return {
+    scanner,
+    sources,
+    origins,
+    longestPatternLength: Math.max(...sources.map((s) => patternLengthBound(s.text))),
+    digest: digest.digest('hex'),
+  };
+}
