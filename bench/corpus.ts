@@ -68,7 +68,10 @@ export function score(truth: Truth[], findings: FileFinding[]): { libraries: Map
   const libraries = new Map<string, LibraryScore>();
   const lib = (name: string): LibraryScore => {
     let s = libraries.get(name);
-    if (!s) libraries.set(name, (s = { truePositives: 0, falsePositives: 0, falseNegatives: 0, versionsExact: 0, versionsExpected: 0, problems: [] }));
+    if (!s) {
+      s = { truePositives: 0, falsePositives: 0, falseNegatives: 0, versionsExact: 0, versionsExpected: 0, problems: [] };
+      libraries.set(name, s);
+    }
     return s;
   };
   const unlisted: string[] = [];

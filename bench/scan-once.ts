@@ -20,12 +20,12 @@ const summary = await runScan({
   threads: Number(process.env['BENCH_THREADS']) || Math.min(concurrency, availableParallelism()),
 });
 process.stdout.write(
-  JSON.stringify({
+  `${JSON.stringify({
     narBytes: summary.narBytes,
     elapsedMs: summary.elapsedMs,
     startupMs: summary.startupMs,
     failed: summary.failures,
     findings: summary.findings,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
-  }) + '\n',
+  })}\n`,
 );

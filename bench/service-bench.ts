@@ -10,6 +10,7 @@ import { openRuntime } from '../services/runtime.ts';
 import { buildApi } from '../services/api/app.ts';
 import { serveDirectory } from '../test/helpers/http-server.ts';
 import { benchDir, libraryCache } from './bench-cache.ts';
+import { loadConfig } from '../services/config.ts';
 
 const nixEnv = { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local' };
 
@@ -51,7 +52,7 @@ async function until<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise
 }
 
 async function rerunRate(label: string, storeEnv: Record<string, string>, many: { storePaths: string[] }, cacheUrl: string): Promise<void> {
-  const runtime = await openRuntime({ ...storeEnv, VENDORSCAN_CACHE: cacheUrl });
+  const runtime = await openRuntime(loadConfig({ ...storeEnv, VENDORSCAN_CACHE: cacheUrl }));
   const app = await buildApi({ ...runtime, apiToken: 'bench' });
   const auth = { authorization: 'Bearer bench' };
   const scan = async (): Promise<{ ms: number; skipped: number; scanned: number }> => {
@@ -92,7 +93,7 @@ export async function serviceBench(): Promise<void> {
   // Time to first match: a needle in the first path of the library corpus, over its own server.
   const libs = libraryCache();
   const libServer = await serveDirectory(libs.cacheDir);
-  const libRuntime = await openRuntime({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')), VENDORSCAN_CACHE: libServer.url });
+  const libRuntime = await openRuntime(loadConfig({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')), VENDORSCAN_CACHE: libServer.url }));
   const libApp = await buildApi({ ...libRuntime, apiToken: 'bench' });
   const start = Date.now();
   const r = await libApp.inject({ method: 'POST', url: '/v1/searches', payload: { needle: 'GLIBC_2.2.5', paths: libs.storePaths }, headers: auth });

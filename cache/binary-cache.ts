@@ -1,9 +1,7 @@
 // A Nix binary cache, whichever way it is reached: https://…, file:///dir, s3://bucket?….
 import type { NarInfo } from '../nix/narinfo.ts';
 import type { NixCacheInfo } from '../nix/nix-cache-info.ts';
-import { HttpBinaryCache } from './http-binary-cache.ts';
-import { FileBinaryCache } from './file-binary-cache.ts';
-import { S3BinaryCache } from './s3-binary-cache.ts';
+import { isStorePathHash, StorePathError } from '../nix/store-path.ts';
 
 export { CacheError } from './cache-error.ts';
 
@@ -34,22 +32,7 @@ export interface BinaryCache {
   close(): Promise<void>;
 }
 
-export function openBinaryCache(url: string, options: CacheOptions = {}): BinaryCache {
-  const scheme = /^([a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase();
-  switch (scheme) {
-    case 'http':
-    case 'https':
-      return new HttpBinaryCache(url, options);
-    case 'file':
-      return new FileBinaryCache(url);
-    case 's3':
-      return new S3BinaryCache(url, options);
-    default:
-      throw new Error(`cache URL "${url}" is not supported: use https://…, file:///dir or s3://bucket?region=…`);
-  }
-}
-
 export function narInfoKey(storePathHash: string): string {
-  if (!/^[0123456789abcdfghijklmnpqrsvwxyz]{32}$/.test(storePathHash)) throw new Error(`"${storePathHash}" is not a store path hash`);
+  if (!isStorePathHash(storePathHash)) throw new StorePathError(`"${storePathHash}" is not a store path hash`);
   return `${storePathHash}.narinfo`;
 }

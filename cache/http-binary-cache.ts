@@ -40,7 +40,7 @@ export class HttpBinaryCache implements BinaryCache {
   }
 
   async openNar(info: NarInfo): Promise<NarDownload> {
-    const url = new URL(info.url, this.base + '/').href;
+    const url = new URL(info.url, `${this.base}/`).href;
     return withRetry(this.retry, url, async () => {
       const release = await this.limiter.acquire();
       try {

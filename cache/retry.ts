@@ -1,11 +1,17 @@
 // Exponential backoff with jitter, for errors a later attempt may not see (5xx, 429, resets,
-// refusals, timeouts). Never for answers that are final (404, 403, bad data).
+// refusals, timeouts). Never for answers that are final (404, 403, bad data). backoffDelay is
+// also what the job queues wait between attempts (in-process and BullMQ alike).
 import { CacheError } from './cache-error.ts';
 
 export interface RetryPolicy {
   retries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+}
+
+/** The one backoff of the project: the wait before retry `attempt` (0-based), exponential with jitter. */
+export function backoffDelay(attempt: number, baseDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+  return Math.min(maxDelayMs, baseDelayMs * 2 ** attempt) * (0.5 + random() / 2);
 }
 
 export async function withRetry<T>(policy: RetryPolicy, what: string, attempt: () => Promise<T>): Promise<T> {
@@ -16,7 +22,7 @@ export async function withRetry<T>(policy: RetryPolicy, what: string, attempt: (
     } catch (err) {
       last = err;
       if (!(err instanceof CacheError) || !err.retryable || i === policy.retries) break;
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** i) * (0.5 + Math.random() / 2);
+      const delay = backoffDelay(i, policy.baseDelayMs, policy.maxDelayMs);
       await new Promise((r) => setTimeout(r, delay));
     }
   }

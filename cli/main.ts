@@ -1,61 +1,58 @@
-// The `vendorscan` command line.
-import { scanCommand, scanUsage } from './scan-command.ts';
+// The `vendorscan` command line: dispatch only. Each command lives in its own file and is loaded
+// when named, so `vendorscan --help` loads no database, queue, HTTP or AWS library.
+import { readFileSync } from 'node:fs';
+import { exitCodeFor, messageOf } from '../errors/errors.ts';
+import type { Command, CommandIO } from './flags.ts';
 import { UsageError } from './usage-error.ts';
-import { queryCommand, queryUsage } from './query-command.ts';
-import { migrateCommand } from './migrate-command.ts';
-import { serveCommand, serveUsage, workerCommand, schedulerCommand } from './service-commands.ts';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  scan: { summary: 'scan store paths of a binary cache for vendored libraries', load: () => import('./scan.ts') },
+  query: { summary: 'who vendors a library at which versions, from the latest library scan', load: () => import('./query.ts') },
+  migrate: { summary: 'apply the results store schema', load: () => import('./migrate.ts') },
+  serve: { summary: 'the HTTP API (and jobs, without REDIS_URL)', load: () => import('./serve.ts') },
+  worker: { summary: 'a queue worker (needs REDIS_URL)', load: () => import('./worker.ts') },
+  scheduler: { summary: 'the weekly channel scans (needs REDIS_URL)', load: () => import('./scheduler.ts') },
+};
 
 const usage = `Usage: vendorscan <command> [options]
 
 Commands:
-  scan       scan store paths of a binary cache for vendored libraries (vendorscan scan --help)
-  query      who vendors a library at which versions (vendorscan query --help)
-  migrate    apply the results store schema
-  serve      the HTTP API (vendorscan serve --help)
-  worker     a queue worker (needs REDIS_URL)
-  scheduler  the weekly channel scans (needs REDIS_URL)
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+  vendorscan <command> --help   the command's options
+  vendorscan --version          version and ruleset digest
 `;
 
-type Command = (argv: string[]) => Promise<number>;
-
-const io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
-const commands: Record<string, { run: Command; usage: string }> = {
-  scan: { run: (argv) => scanCommand(argv, io), usage: scanUsage },
-  query: { run: (argv) => queryCommand(argv, io), usage: queryUsage },
-  migrate: { run: (argv) => migrateCommand(argv, io), usage: '' },
-  serve: { run: (argv) => serveCommand(argv, io), usage: serveUsage },
-  worker: { run: (argv) => workerCommand(argv, io), usage: '' },
-  scheduler: { run: (argv) => schedulerCommand(argv, io), usage: '' },
-};
-
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CommandIO): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage);
+    (name === undefined ? io.stderr : io.stdout).write(usage);
     return name === undefined ? 2 : 0;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`vendorscan: unknown command "${name}"\n\n${usage}`);
+  if (name === '--version' || name === '-V') return printVersion(io);
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr.write(`vendorscan: unknown command "${name}"\n\n${usage}`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    const { command } = await entry.load();
+    return await command.run(rest, io);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    if (err instanceof UsageError) {
-      process.stderr.write(`vendorscan ${name}: ${message}\n(see vendorscan ${name} --help)\n`);
-      return 2;
-    }
-    // Configuration errors (bad rule, bad signature file) carry their own location in the message.
-    process.stderr.write(`vendorscan ${name}: ${message}\n`);
-    return isConfigurationError(err) ? 2 : 1;
+    const code = exitCodeFor(err);
+    const hint = err instanceof UsageError ? `\n(see vendorscan ${name} --help)` : '';
+    io.stderr.write(`vendorscan ${name}: ${messageOf(err)}${hint}\n`);
+    return code;
   }
 }
 
-function isConfigurationError(err: unknown): boolean {
-  const name = err instanceof Error ? err.constructor.name : '';
-  return ['RuleCompileError', 'SignatureError', 'StorePathError', 'VersionRangeError', 'PatternError', 'MigrationError'].includes(name);
+async function printVersion(io: CommandIO): Promise<number> {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { loadConfig } = await import('../services/config.ts');
+  const { loadSignatures } = await import('../signatures/loader.ts');
+  const signatures = loadSignatures(loadConfig(io.env).signaturesDir);
+  io.stdout.write(`vendorscan ${pkg.version}\nruleset ${signatures.digest}\nnode ${process.version}\n`);
+  return 0;
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -29,7 +29,7 @@ export function findingsTable(findings: FileFinding[]): string {
   const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'FILE', 'RULE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
 export function summaryText(s: ScanSummary): string {
@@ -42,5 +42,5 @@ export function summaryText(s: ScanSummary): string {
     lines.push('Failed:');
     for (const f of s.failures) lines.push(`  ${f.reason}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -69,6 +69,7 @@ export function decompress(
   }
 }
 
+// biome-ignore lint/correctness/useYield: a stream that fails on its first read, like the engines it stands for.
 async function* missingTool(compression: Compression, command: string): AsyncGenerator<Uint8Array, void, undefined> {
   throw new DecompressionError(compression, 'native', `native engine requested but \`${command}\` is not on PATH`);
 }

@@ -1,11 +1,11 @@
 import type { Compression } from '../nix/compression.ts';
+import { VendorscanError } from '../errors/errors.ts';
 
 /** Which implementation decoded the stream: a system tool in a child process, or code in this process. */
 export type Engine = 'native' | 'js';
 
 /** The compressed input is invalid (truncated, corrupt, wrong format) or the decoder failed. */
-export class DecompressionError extends Error {
-  override readonly name = 'DecompressionError';
+export class DecompressionError extends VendorscanError {
   readonly compression: Compression;
   readonly engine: Engine;
   constructor(
@@ -14,7 +14,7 @@ export class DecompressionError extends Error {
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`${compression} decompression (${engine}) failed: ${message}`, options);
+    super('VS_DECOMPRESSION', 'input', `${compression} decompression (${engine}) failed: ${message}`, options);
     this.compression = compression;
     this.engine = engine;
   }

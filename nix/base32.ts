@@ -1,5 +1,6 @@
 // Nix's base32: its own alphabet (no e, o, u, t) and bytes read from the last digit backwards.
-const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+export const NIX_BASE32_ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
+const ALPHABET = NIX_BASE32_ALPHABET;
 const VALUE = new Map([...ALPHABET].map((c, i) => [c, i]));
 
 export function encodedLength(byteLength: number): number {

@@ -1,17 +1,17 @@
 // The narinfo `Compression:` field, as Nix writes it (see Nix's makeCompressionSink).
+import { VendorscanError } from '../errors/errors.ts';
 export type Compression = 'xz' | 'zstd' | 'bzip2' | 'br' | 'gzip' | 'none';
 
 export const COMPRESSIONS: readonly Compression[] = ['xz', 'zstd', 'bzip2', 'br', 'gzip', 'none'];
 
-export class UnsupportedCompressionError extends Error {
-  override readonly name = 'UnsupportedCompressionError';
+export class UnsupportedCompressionError extends VendorscanError {
   readonly value: string;
   readonly where: string;
   constructor(
     value: string,
     where: string,
   ) {
-    super(`${where}: unsupported Compression ${JSON.stringify(value)} (known: ${COMPRESSIONS.join(', ')})`);
+    super('VS_COMPRESSION_UNSUPPORTED', 'input', `${where}: unsupported Compression ${JSON.stringify(value)} (known: ${COMPRESSIONS.join(', ')})`);
     this.value = value;
     this.where = where;
   }

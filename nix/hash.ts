@@ -1,6 +1,7 @@
 // NarHash/NarSize: the narinfo's promise about the uncompressed NAR, checked against every byte read.
 import { createHash, type Hash } from 'node:crypto';
 import { decodeNixBase32, encodeNixBase32, encodedLength } from './base32.ts';
+import { VendorscanError } from '../errors/errors.ts';
 
 export type HashAlgorithm = 'sha256' | 'sha512' | 'sha1' | 'md5';
 const DIGEST_BYTES: Record<HashAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32, sha512: 64 };
@@ -30,7 +31,11 @@ export function formatNixHash(h: NixHash): string {
   return `${h.algorithm}:${encodeNixBase32(h.digest)}`;
 }
 
-export class NarIntegrityError extends Error {}
+export class NarIntegrityError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_NAR_INTEGRITY', 'input', message, options);
+  }
+}
 
 /** Fed every uncompressed NAR byte; verify() compares against the narinfo. */
 export class NarIntegrity {

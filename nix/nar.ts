@@ -1,6 +1,11 @@
 // A streaming NAR parser, as strict as Nix: magic, exact tokens, zero padding, sorted unique entry
 // names, declared sizes honoured, nothing after the root node. Push-based: write() any chunking;
 // file contents pass straight through to the visitor as views, never copied or buffered.
+import { printable } from './printable.ts';
+import { VendorscanError } from '../errors/errors.ts';
+
+/** A name from the NAR as it appears in an error: escaped, at most 80 characters. */
+const shown = (s: string): string => printable(s, 80);
 
 export interface NarVisitor {
   directory?(path: string): void;
@@ -11,13 +16,13 @@ export interface NarVisitor {
   fileEnd(): void;
 }
 
-export class NarFormatError extends Error {
+export class NarFormatError extends VendorscanError {
   readonly offset: number;
   constructor(
     message: string,
     offset: number,
   ) {
-    super(`${message} (at NAR byte ${offset})`);
+    super('VS_NAR_FORMAT', 'input', `${message} (at NAR byte ${offset})`);
     this.offset = offset;
   }
 }
@@ -159,13 +164,13 @@ export class NarParser {
   private *expect(expected: string, context: string): Generator<Request, void, Uint8Array> {
     const start = this.offset;
     const got = yield* this.token();
-    if (got !== expected) this.fail(`expected "${expected}" ${context}, found "${printable(got)}"`, start);
+    if (got !== expected) this.fail(`expected "${expected}" ${context}, found "${shown(got)}"`, start);
   }
 
   private *archive(): Grammar {
     const start = this.offset;
     const magic = yield* this.bytes(MAX_TOKEN, 'magic');
-    if (utf8.decode(magic) !== MAGIC) this.fail(`not a NAR: bad magic "${printable(utf8.decode(magic))}"`, start);
+    if (utf8.decode(magic) !== MAGIC) this.fail(`not a NAR: bad magic "${shown(utf8.decode(magic))}"`, start);
     yield* this.node('', 0);
   }
 
@@ -185,7 +190,7 @@ export class NarParser {
         if ((yield* this.token()) !== '') this.fail(`executable marker of ${where} is not empty`, markerAt);
         next = yield* this.token();
       }
-      if (next !== 'contents') this.fail(`expected "contents" in ${where}, found "${printable(next)}"`);
+      if (next !== 'contents') this.fail(`expected "contents" in ${where}, found "${shown(next)}"`);
       const size = yield* this.u64(`size of ${where}`);
       this.visitor.fileStart(path, size, executable);
       yield { kind: 'contents', size };
@@ -205,7 +210,7 @@ export class NarParser {
         const tokenAt = this.offset;
         const t = yield* this.token();
         if (t === ')') return;
-        if (t !== 'entry') this.fail(`expected "entry" or ")" in directory ${where}, found "${printable(t)}"`, tokenAt);
+        if (t !== 'entry') this.fail(`expected "entry" or ")" in directory ${where}, found "${shown(t)}"`, tokenAt);
         yield* this.expect('(', `to open an entry of ${where}`);
         yield* this.expect('name', `in an entry of ${where}`);
         const nameAt = this.offset;
@@ -213,33 +218,21 @@ export class NarParser {
         const nameText = utf8.decode(name);
         if (name.length === 0) this.fail(`empty entry name in ${where}`, nameAt);
         if (nameText === '.' || nameText === '..') this.fail(`entry name "${nameText}" in ${where}`, nameAt);
-        if (name.includes(0x2f)) this.fail(`entry name "${printable(nameText)}" in ${where} contains "/"`, nameAt);
-        if (name.includes(0)) this.fail(`entry name "${printable(nameText)}" in ${where} contains NUL`, nameAt);
+        if (name.includes(0x2f)) this.fail(`entry name "${shown(nameText)}" in ${where} contains "/"`, nameAt);
+        if (name.includes(0)) this.fail(`entry name "${shown(nameText)}" in ${where} contains NUL`, nameAt);
         if (previous !== null) {
           const order = Buffer.compare(previous, name);
-          if (order === 0) this.fail(`duplicate entry name "${printable(nameText)}" in ${where}`, nameAt);
-          if (order > 0) this.fail(`entry "${printable(nameText)}" in ${where} is out of order (after "${printable(utf8.decode(previous))}")`, nameAt);
+          if (order === 0) this.fail(`duplicate entry name "${shown(nameText)}" in ${where}`, nameAt);
+          if (order > 0) this.fail(`entry "${shown(nameText)}" in ${where} is out of order (after "${shown(utf8.decode(previous))}")`, nameAt);
         }
         previous = name;
-        yield* this.expect('node', `in entry "${printable(nameText)}" of ${where}`);
+        yield* this.expect('node', `in entry "${shown(nameText)}" of ${where}`);
         yield* this.node(path === '' ? nameText : `${path}/${nameText}`, depth + 1);
-        yield* this.expect(')', `to close entry "${printable(nameText)}" of ${where}`);
+        yield* this.expect(')', `to close entry "${shown(nameText)}" of ${where}`);
       }
     } else {
-      this.fail(`unknown node type "${printable(type)}" for ${where}`, typeAt);
+      this.fail(`unknown node type "${shown(type)}" for ${where}`, typeAt);
     }
     yield* this.expect(')', `to close ${where}`);
   }
-}
-
-function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 80);
-}
-
-/** Parses a whole NAR stream; returns the number of bytes read. */
-export async function parseNarStream(source: AsyncIterable<Uint8Array>, visitor: NarVisitor): Promise<number> {
-  const parser = new NarParser(visitor);
-  for await (const chunk of source) parser.write(chunk);
-  parser.end();
-  return parser.bytesRead;
 }

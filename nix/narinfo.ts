@@ -1,4 +1,5 @@
 // The .narinfo text a binary cache serves for each store path: "Key: value" lines.
+import { VendorscanError } from '../errors/errors.ts';
 export interface NarInfo {
   storePath: string;
   url: string;
@@ -16,7 +17,11 @@ export interface NarInfo {
   extra: Record<string, string>;
 }
 
-export class NarInfoError extends Error {}
+export class NarInfoError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_NARINFO_INVALID', 'input', message, options);
+  }
+}
 
 const SINGLETONS = ['StorePath', 'URL', 'Compression', 'FileHash', 'FileSize', 'NarHash', 'NarSize', 'References', 'Deriver', 'System', 'CA'];
 
@@ -63,13 +68,17 @@ export function parseNarInfo(text: string, source: string): NarInfo {
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) fail(seen.get(key) ?? 0, `${key} "${v}" is not a number`);
     return Number(v);
   };
+  const requiredInteger = (key: string): number => {
+    required(key);
+    return integer(key) ?? 0;
+  };
   const info: NarInfo = {
     storePath: required('StorePath'),
     url: required('URL'),
     // Nix's default when a narinfo names no compression.
     compression: fields.get('Compression') || 'bzip2',
     narHash: required('NarHash'),
-    narSize: required('NarSize') === '' ? 0 : (integer('NarSize') ?? 0),
+    narSize: requiredInteger('NarSize'),
     references: (fields.get('References') ?? '').split(' ').filter((r) => r !== ''),
     sigs,
     extra,

@@ -1,6 +1,9 @@
 // Store paths: /nix/store/<32-char nix-base32 hash>-<name>, and Nix's parseDrvName split of the
 // name into pname and version.
 
+import { NIX_BASE32_ALPHABET } from './base32.ts';
+import { VendorscanError } from '../errors/errors.ts';
+
 export interface StorePath {
   path: string;
   hash: string;
@@ -9,14 +12,18 @@ export interface StorePath {
   version: string | null;
 }
 
-export class StorePathError extends Error {}
+export class StorePathError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_STORE_PATH_INVALID', 'usage', message, options);
+  }
+}
 
-const HASH = /^[0123456789abcdfghijklmnpqrsvwxyz]{32}$/;
+const HASH = new RegExp(`^[${NIX_BASE32_ALPHABET}]{32}$`);
 const NAME = /^[A-Za-z0-9+\-._?=]+$/;
 
 export function parseStorePath(s: string, storeDir = '/nix/store'): StorePath {
   const input = s.trim();
-  const prefix = storeDir.replace(/\/+$/, '') + '/';
+  const prefix = `${storeDir.replace(/\/+$/, '')}/`;
   if (!input.startsWith(prefix)) throw new StorePathError(`"${s}" is not a store path: it is not under ${storeDir}`);
   const base = input.slice(prefix.length);
   if (base.includes('/')) throw new StorePathError(`"${s}" is not a store path: it names a file inside one`);
@@ -37,4 +44,16 @@ export function parseDrvName(name: string): { pname: string; version: string | n
     }
   }
   return { pname: name, version: null };
+}
+
+/** The store path hash alone, as a narinfo key uses it. */
+export function isStorePathHash(s: string): boolean {
+  return HASH.test(s);
+}
+
+/** pname and version from a store path's base name, whatever its store dir ('' pname when it has none). */
+export function storePathName(storePath: string): { pname: string; version: string | null } {
+  const base = storePath.slice(storePath.lastIndexOf('/') + 1);
+  const name = HASH.test(base.slice(0, 32)) && base[32] === '-' ? base.slice(33) : base;
+  return parseDrvName(name);
 }

@@ -43,7 +43,10 @@ export class NarMatchVisitor implements NarVisitor {
   }
 
   fileData(chunk: Uint8Array): void {
-    if (this.state === 'matching') return this.matcher.data(chunk);
+    if (this.state === 'matching') {
+      this.matcher.data(chunk);
+      return;
+    }
     if (this.state === 'skipping') return;
     // Sniffing: the first chunk nearly always holds the whole magic; keep a copy otherwise.
     const take = Math.min(HEAD_BYTES - this.headLength, chunk.length);

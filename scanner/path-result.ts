@@ -1,42 +1,7 @@
-// What scanning one store path produces. Plain data: it crosses worker_thread boundaries.
+// What scanning one store path produces. Plain data: it crosses scan-thread boundaries.
+import type { FileFinding } from '../signatures/finding.ts';
 
-export type Confidence = 'high' | 'medium' | 'low';
-
-/** One matched string, with its offset inside the file and the bytes as printable text. */
-export interface MatchedString {
-  identifier: string;
-  offset: number;
-  length: number;
-  /** latin1 text with non-printable bytes escaped as \xNN. */
-  text: string;
-}
-
-export interface RuleMatchRecord {
-  rule: string;
-  namespace: string;
-  tags: string[];
-  meta: Record<string, string | number | boolean>;
-  strings: MatchedString[];
-}
-
-/** A library (or ad-hoc pattern) found in one file of one store path. */
-export interface FileFinding {
-  storePath: string;
-  /** Path inside the store path ('' when the store path is itself a file). */
-  file: string;
-  library: string;
-  /** Parsed version, or null when the binary holds no readable version. */
-  version: string | null;
-  /** Verbatim version text when it could not be parsed. */
-  versionRaw: string | null;
-  /** The rule whose evidence decided the version (the strongest one). */
-  rule: string;
-  confidence: Confidence;
-  evidence: string;
-  /** false in the library's own package, true everywhere else. */
-  vendored: boolean;
-  matches: RuleMatchRecord[];
-}
+export type { FileFinding } from '../signatures/finding.ts';
 
 export type PathStatus = 'scanned' | 'not-in-cache' | 'failed';
 

@@ -1,7 +1,7 @@
 // A pool of scan threads. Decompression runs in child processes and matching in these threads,
 // so the main thread only hands out store paths and gathers results. A thread that dies fails
 // the paths it held (with the reason) and is replaced: the scan goes on.
-import { Worker } from 'node:worker_threads';
+import { Worker as Thread } from 'node:worker_threads';
 import type { PathResult } from './path-result.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import type { FromThread, ScanThreadConfig, ToThread } from './scan-thread-protocol.ts';
@@ -15,13 +15,13 @@ interface Pending {
 
 class ScanThread {
   readonly pending = new Map<number, Pending>();
-  private readonly worker: Worker;
+  private readonly thread: Thread;
   readonly ready: Promise<void>;
 
   constructor(config: ScanThreadConfig, onBytes: (downloaded: number, nar: number) => void, onExit: (t: ScanThread, why: string) => void) {
-    this.worker = new Worker(entry, { workerData: { config } });
+    this.thread = new Thread(entry, { workerData: { config } });
     this.ready = new Promise((resolve, reject) => {
-      this.worker.on('message', (msg: FromThread) => {
+      this.thread.on('message', (msg: FromThread) => {
         switch (msg.type) {
           case 'ready':
             return resolve();
@@ -37,11 +37,11 @@ class ScanThread {
           }
         }
       });
-      this.worker.on('error', (err) => {
+      this.thread.on('error', (err) => {
         reject(err);
         onExit(this, err.message);
       });
-      this.worker.on('exit', (code) => {
+      this.thread.on('exit', (code) => {
         reject(new Error(`scan thread exited with code ${code} before it was ready`));
         onExit(this, `scan thread exited with code ${code}`);
       });
@@ -56,16 +56,16 @@ class ScanThread {
   }
 
   send(msg: ToThread): void {
-    this.worker.postMessage(msg);
+    this.thread.postMessage(msg);
   }
 
   async close(): Promise<void> {
     this.send({ type: 'close' });
-    await new Promise((resolve) => this.worker.once('exit', resolve));
+    await new Promise((resolve) => this.thread.once('exit', resolve));
   }
 }
 
-export class ScanPool {
+export class ScanThreadPool {
   private threads: ScanThread[] = [];
   private nextId = 0;
   private closing = false;
@@ -78,8 +78,8 @@ export class ScanPool {
   }
 
   /** Starts `size` threads; rejects (e.g. with the rule compiler's error) if they cannot start. */
-  static async start(config: ScanThreadConfig, size: number, onBytes: (d: number, n: number) => void = () => {}): Promise<ScanPool> {
-    const pool = new ScanPool(config, onBytes);
+  static async start(config: ScanThreadConfig, size: number, onBytes: (d: number, n: number) => void = () => {}): Promise<ScanThreadPool> {
+    const pool = new ScanThreadPool(config, onBytes);
     for (let i = 0; i < Math.max(1, size); i++) pool.threads.push(pool.spawn());
     try {
       await Promise.all(pool.threads.map((t) => t.ready));

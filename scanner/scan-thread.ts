@@ -1,7 +1,7 @@
 // A scan thread: compiles the rules once, then scans the store paths the pool sends it, several at
 // a time (each with its own matcher), reporting bytes as they flow and one result per path.
 import { parentPort, workerData } from 'node:worker_threads';
-import { openBinaryCache } from '../cache/binary-cache.ts';
+import { openBinaryCache } from '../cache/open.ts';
 import { compileRules } from '../yara/rules.ts';
 import { FileMatcher } from '../yara/file-matcher.ts';
 import { fileFindings } from '../signatures/file-findings.ts';
@@ -17,7 +17,7 @@ function post(message: FromThread): void {
 
 async function main(config: ScanThreadConfig): Promise<void> {
   const port = parentPort;
-  if (!port) throw new Error('scan-thread must run in a worker thread');
+  if (!port) throw new Error('scan-thread.ts runs only as a scan thread (node:worker_threads), started by ScanThreadPool');
   const rules = compileRules(config.ruleSources);
   const metas = ruleMetas(config.ruleSources);
   const cache = openBinaryCache(config.cacheUrl, config.cacheOptions);

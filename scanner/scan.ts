@@ -1,6 +1,6 @@
 // Drives a scan: feeds store paths to the pool with at most `concurrency` in flight, and reports
 // every result and running totals as they come. The path list is streamed, never held whole.
-import { ScanPool } from './scan-thread-pool.ts';
+import { ScanThreadPool } from './scan-thread-pool.ts';
 import type { PathResult } from './path-result.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import type { ScanThreadConfig } from './scan-thread-protocol.ts';
@@ -64,7 +64,7 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
     progress.elapsedMs = Date.now() - started;
     onProgress?.(progress);
   };
-  const pool = await ScanPool.start(config, threads, (downloaded, nar) => {
+  const pool = await ScanThreadPool.start(config, threads, (downloaded, nar) => {
     progress.downloadedBytes += downloaded;
     progress.narBytes += nar;
   });
@@ -100,16 +100,11 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
   return { ...progress, failures, startupMs: started - begun, narMBps: progress.narBytes / 1e6 / seconds };
 }
 
-async function scanOne(pool: ScanPool, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {
+async function scanOne(pool: ScanThreadPool, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {
   let prepared: Prepared = null;
   if (prepare) {
-    try {
-      prepared = await prepare(storePath);
-    } catch (err) {
-      // The look-up is an optimisation: if it fails, the thread fetches and reports on its own.
-      prepared = null;
-      void err;
-    }
+    // The look-up is an optimisation: if it fails, the thread fetches and reports on its own.
+    prepared = await prepare(storePath).catch(() => null);
   }
   if (prepared && 'done' in prepared) return prepared.done;
   return pool.scan(storePath, prepared?.narInfo);

@@ -2,15 +2,14 @@
 // when REDIS_URL is set, else an in-process queue whose jobs run right here.
 import { availableParallelism } from 'node:os';
 import type { Queue } from 'bullmq';
-import { openDatabase, type Database } from '../store/database.ts';
-import { migrate } from '../store/migrate.ts';
+import type { Database } from '../store/database.ts';
+import { openResultsStore } from '../store/migrate.ts';
 import { loadSignatures, type SignatureSet } from '../signatures/loader.ts';
 import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
 import { LocalQueue } from '../workers/queue/local-queue.ts';
 import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.ts';
 import type { QueueCounts } from './api/metrics.ts';
-
-export const DEFAULT_CACHE = 'https://cache.nixos.org';
+import type { Config } from './config.ts';
 
 export interface Runtime {
   db: Database;
@@ -24,14 +23,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(env: NodeJS.ProcessEnv, options: { threads?: number; concurrency?: number } = {}): Promise<Runtime> {
-  const db = await openDatabase({}, env);
-  await migrate(db);
-  const signatures = loadSignatures(env['VENDORSCAN_SIGNATURES'] || undefined);
-  const cacheUrl = env['VENDORSCAN_CACHE'] ?? DEFAULT_CACHE;
-  const redisUrl = env['REDIS_URL'];
+export async function openRuntime(config: Config, options: { threads?: number; concurrency?: number } = {}): Promise<Runtime> {
+  const signatures = loadSignatures(config.signaturesDir);
+  const db = await openResultsStore(config);
+  const { cacheUrl, redisUrl } = config;
   if (redisUrl) {
-    const bull = openScanQueue(redisUrl, env['VENDORSCAN_QUEUE_PREFIX'] ?? 'vendorscan');
+    const bull = openScanQueue(redisUrl, config.queuePrefix);
     return {
       db,
       signatures,
@@ -51,8 +48,8 @@ export async function openRuntime(env: NodeJS.ProcessEnv, options: { threads?: n
   }
   const threads = options.threads ?? availableParallelism();
   let local: LocalQueue | null = null;
-  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: {}, channelsUrl: env['VENDORSCAN_CHANNELS_URL'], enqueue: (jobs) => local!.add(jobs) });
-  local = new LocalQueue((job) => processor.process(job), processor.scanConcurrency * JOBS_PER_SCAN_SLOT, 3, (job, err, attempts) => processor.giveUp(job, err, attempts));
+  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: {}, channelsUrl: config.channelsUrl, enqueue: (jobs) => local!.add(jobs) });
+  local = new LocalQueue((job) => processor.process(job), { concurrency: processor.scanConcurrency * JOBS_PER_SCAN_SLOT, onGiveUp: (job, err, attempts) => processor.giveUp(job, err, attempts) });
   const q = local;
   return {
     db,

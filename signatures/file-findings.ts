@@ -3,15 +3,16 @@
 // finding per rule, since each answers its own question.
 import type { RuleHit } from '../yara/file-matcher.ts';
 import { toFindings } from './findings.ts';
-import { parseDrvName } from '../nix/store-path.ts';
+import { storePathName } from '../nix/store-path.ts';
+import { printable } from '../nix/printable.ts';
 import { isVendored } from './vendored.ts';
 import type { MetaValues } from './signature-meta.ts';
-import type { FileFinding, MatchedString, RuleMatchRecord, Confidence } from '../scanner/path-result.ts';
+import type { FileFinding, MatchedString, RuleMatchRecord, Confidence } from './finding.ts';
 
 export const ADHOC_LIBRARY = 'adhoc';
 
 export function fileFindings(storePath: string, file: string, rawHits: RuleHit[], metas: Map<string, MetaValues>): FileFinding[] {
-  const pname = parseDrvName(storePath.slice(storePath.lastIndexOf('/') + 34)).pname;
+  const pname = storePathName(storePath).pname;
   const hits = rawHits.map((h) => ({ ...h, meta: metas.get(h.rule) ?? h.meta }));
   const signatureHits = hits.filter((h) => h.meta['library'] !== undefined && h.meta['library'] !== ADHOC_LIBRARY);
   const adhocHits = hits.filter((h) => !signatureHits.includes(h));
@@ -61,14 +62,4 @@ function toRecord(h: RuleHit): RuleMatchRecord {
       (s): MatchedString => ({ identifier: s.identifier, offset: s.offset, length: s.length, text: printable(s.data) }),
     ),
   };
-}
-
-/** Matched bytes as text a terminal and JSON can carry: printable ASCII kept, the rest as \xNN. */
-export function printable(data: Uint8Array): string {
-  let out = '';
-  for (const b of data) {
-    if (b >= 0x20 && b < 0x7f && b !== 0x5c) out += String.fromCharCode(b);
-    else out += `\\x${b.toString(16).padStart(2, '0')}`;
-  }
-  return out;
 }

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { compileRules, RuleCompileError } from '../yara/rules.ts';
 import type { RuleSource } from '../yara/rule-source.ts';
 import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
+import { VendorscanError } from '../errors/errors.ts';
 
 export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -17,7 +18,11 @@ export interface SignatureSet {
   digest: string;
 }
 
-export class SignatureError extends Error {}
+export class SignatureError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_SIGNATURE', 'config', message, options);
+  }
+}
 
 interface ParsedRule {
   name: string;

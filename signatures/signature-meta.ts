@@ -1,5 +1,6 @@
 // What a signature rule declares in its meta: which library, what kind of evidence, how sure,
 // and how to read the version out of its matched bytes.
+import { VendorscanError } from '../errors/errors.ts';
 export type Confidence = 'high' | 'medium' | 'low';
 
 export type VersionReader =
@@ -15,7 +16,11 @@ export interface SignatureMeta {
 
 export type MetaValues = Record<string, string | number | boolean>;
 
-export class SignatureMetaError extends Error {}
+export class SignatureMetaError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_SIGNATURE_META', 'config', message, options);
+  }
+}
 
 /** Reads a rule's meta; `strings` are the identifiers the rule defines (null: not checked). */
 export function signatureMeta(meta: MetaValues, strings: string[] | null): SignatureMeta {

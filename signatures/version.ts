@@ -2,6 +2,7 @@
 // 1.2 == 1.2.0; prereleases (1.3.2-rc1, 1.3.2rc1) before their release; git-describe versions
 // (1.13.0-372-g2245df50a) after their base release and before the next, by commit count; OpenSSL
 // letters (1.1.1w) after 1.1.1. Unknown versions are null and belong to no range.
+import { VendorscanError } from '../errors/errors.ts';
 
 export interface Version {
   raw: string;
@@ -71,7 +72,11 @@ export function versionSortKey(v: Version): string {
   return key;
 }
 
-export class VersionRangeError extends Error {}
+export class VersionRangeError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_VERSION_RANGE', 'usage', message, options);
+  }
+}
 
 export type Op = '<' | '<=' | '>' | '>=' | '=';
 

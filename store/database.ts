@@ -1,32 +1,35 @@
 // One interface over PostgreSQL (pg, when DATABASE_URL is set) and embedded Postgres (PGlite in
 // VENDORSCAN_DATA_DIR) so the same migrations and queries run on a laptop and in production.
-import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 
 export interface Queryable {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
 }
 
+export interface Transaction extends Queryable {
+  /** Runs several statements (no parameters), inside the transaction. */
+  exec(sql: string): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs several statements (no parameters). */
   exec(sql: string): Promise<void>;
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
 export interface DatabaseOptions {
-  url?: string;
+  /** PostgreSQL URL; null or absent: embedded PGlite in dataDir. */
+  url?: string | null;
+  /** PGlite's folder (required without url). */
   dataDir?: string;
 }
 
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env['VENDORSCAN_DATA_DIR'] ?? '.vendorscan');
-}
-
-export async function openDatabase(options: DatabaseOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Database> {
-  const url = options.url ?? env['DATABASE_URL'];
-  return url ? openPostgres(url) : openPGlite(options.dataDir ?? path.join(defaultDataDir(env), 'pgdata'));
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url);
+  if (!options.dataDir) throw new Error('openDatabase: give a PostgreSQL url or a dataDir for the embedded store');
+  return openPGlite(options.dataDir);
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -52,7 +55,12 @@ async function openPostgres(url: string): Promise<Database> {
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await client.query(sql, params)).rows as T[] }) });
+        const result = await fn({
+          query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await client.query(sql, params)).rows as T[] }),
+          exec: async (sql: string) => {
+            await client.query(sql);
+          },
+        });
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -79,7 +87,15 @@ async function openPGlite(dataDir: string): Promise<Database> {
     exec: async (sql) => {
       await db.exec(sql);
     },
-    transaction: (fn) => db.transaction((tx) => fn({ query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await tx.query<T>(sql, params)).rows }) })),
+    transaction: (fn) =>
+      db.transaction((tx) =>
+        fn({
+          query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await tx.query<T>(sql, params)).rows }),
+          exec: async (sql: string) => {
+            await tx.exec(sql);
+          },
+        }),
+      ),
     close: () => db.close(),
   };
 }

@@ -4,13 +4,18 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database, Queryable } from './database.ts';
+import { openDatabase, type Database, type DatabaseOptions, type Queryable } from './database.ts';
 import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
+import { VendorscanError } from '../errors/errors.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const LOCK = 7_461_002_815;
 
-export class MigrationError extends Error {}
+export class MigrationError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_MIGRATION', 'config', message, options);
+  }
+}
 
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
@@ -27,7 +32,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
         if (previous !== checksum) throw new MigrationError(`migration ${file} was changed after it was applied (checksum ${previous.slice(0, 12)} → ${checksum.slice(0, 12)}); add a new migration instead`);
         continue;
       }
-      for (const statement of splitStatements(sql)) await tx.query(statement);
+      await tx.exec(sql);
       await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [file, checksum]);
       applied.push(file);
     }
@@ -36,7 +41,7 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
   return applied;
 }
 
-/** Keeps library_packages equal to the list the scanner uses (workers/findings/vendored.ts). */
+/** Keeps library_packages equal to the list the scanner uses (signatures/vendored.ts). */
 /** Inside migrate's transaction, so concurrent start-ups serialise on its lock. */
 async function syncLibraryPackages(tx: Queryable): Promise<void> {
   const pairs = Object.entries(LIBRARY_PACKAGES).flatMap(([library, pnames]) => pnames.map((pname) => [library, pname] as const));
@@ -44,11 +49,24 @@ async function syncLibraryPackages(tx: Queryable): Promise<void> {
   for (const [library, pname] of pairs) await tx.query('INSERT INTO library_packages (library, pname) VALUES ($1, $2)', [library, pname]);
 }
 
-/** Splits plain SQL on top-level semicolons (no functions with bodies in our migrations). */
-function splitStatements(sql: string): string[] {
-  return sql
-    .replace(/--.*$/gm, '')
-    .split(';')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+export interface StoreLocation {
+  databaseUrl: string | null;
+  dataDir: string;
+}
+
+/** PostgreSQL at `databaseUrl`, else PGlite's files in `dataDir`/pgdata. */
+export function databaseOptions(where: StoreLocation): DatabaseOptions {
+  return where.databaseUrl ? { url: where.databaseUrl } : { dataDir: path.join(where.dataDir, 'pgdata') };
+}
+
+/** The results store a command uses: PostgreSQL at `databaseUrl`, else embedded PGlite under `dataDir`, migrated. */
+export async function openResultsStore(where: StoreLocation): Promise<Database> {
+  const db = await openDatabase(databaseOptions(where));
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
 }

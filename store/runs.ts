@@ -308,3 +308,27 @@ export async function narScanFindings(db: Queryable, narScanId: number, storePat
     matches: (typeof r['matches'] === 'string' ? JSON.parse(r['matches']) : r['matches']) as FileFinding['matches'],
   }));
 }
+
+export interface RunDefinition {
+  source: { kind: string; channel?: string };
+  cacheUrl: string;
+  digest: string;
+}
+
+/** What a run scans, from where, with which ruleset (null when there is no such run). */
+export async function runDefinition(db: Queryable, runId: number): Promise<RunDefinition | null> {
+  const { rows } = await db.query<{ source: unknown; cache_url: string; ruleset_digest: string }>('SELECT source, cache_url, ruleset_digest FROM runs WHERE id = $1', [runId]);
+  const r = rows[0];
+  if (!r) return null;
+  const source = (typeof r.source === 'string' ? JSON.parse(r.source) : r.source) as RunDefinition['source'];
+  return { source, cacheUrl: r.cache_url, digest: r.ruleset_digest };
+}
+
+/** A run's pending store paths in path order, so a retried plan makes the same batches (the same job ids). */
+export async function pendingRunPaths(db: Queryable, runId: number): Promise<string[]> {
+  const { rows } = await db.query<{ path: string }>(
+    "SELECT sp.path FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1 AND rp.status = 'pending' ORDER BY sp.path",
+    [runId],
+  );
+  return rows.map((r) => r.path);
+}

@@ -34,7 +34,10 @@ export class BufferPool {
     if (buf.length > this.maxKeptSize || buf.length !== sizeClass(buf.length)) return;
     if (this.retained + buf.length > this.retainBytes) return;
     let list = this.free.get(buf.length);
-    if (!list) this.free.set(buf.length, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(buf.length, list);
+    }
     list.push(buf);
     this.retained += buf.length;
   }

@@ -1,5 +1,6 @@
 // Rule sources: signature files, user rule files, and ad-hoc needles and hex patterns turned into
 // YARA rules.
+import { VendorscanError } from '../errors/errors.ts';
 
 export interface RuleSource {
   /** Where the text came from: a file path, or "needle #1", "hex #2". */
@@ -7,7 +8,11 @@ export interface RuleSource {
   text: string;
 }
 
-export class PatternError extends Error {}
+export class PatternError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_PATTERN_INVALID', 'usage', message, options);
+  }
+}
 
 /** A YARA text string that matches exactly the UTF-8 bytes of `s`. */
 export function yaraTextString(s: string): string {

@@ -4,8 +4,9 @@
 import { compile, validate, type YaraX } from '@litko/yara-x';
 import { createHash } from 'node:crypto';
 import type { RuleSource } from './rule-source.ts';
+import { VendorscanError } from '../errors/errors.ts';
 
-export class RuleCompileError extends Error {
+export class RuleCompileError extends VendorscanError {
   readonly origin: string;
   readonly line: number | null;
   readonly column: number | null;
@@ -16,7 +17,7 @@ export class RuleCompileError extends Error {
     column: number | null,
     compilerMessage: string,
   ) {
-    super(`${origin}${line !== null ? `:${line}:${column ?? 0}` : ''}: ${compilerMessage}`);
+    super('VS_RULE_COMPILE', 'config', `${origin}${line !== null ? `:${line}:${column ?? 0}` : ''}: ${compilerMessage}`);
     this.origin = origin;
     this.line = line;
     this.column = column;

@@ -1,12 +1,12 @@
 // Weekly channel scans: one BullMQ job scheduler per configured channel, upserted by id, so a
 // restarted scheduler replaces its schedule instead of adding another. Each firing starts a run.
-import { Worker, type ConnectionOptions, Queue } from 'bullmq';
+import { Worker, Queue } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import type { Database } from '../../store/database.ts';
 import { createRun } from '../../store/runs.ts';
 import type { ScanJob } from '../../workers/queue/scan-queue.ts';
 
 export const SCHEDULE_QUEUE = 'vendorscan-schedules';
-export const DEFAULT_CRON = '0 3 * * 0'; // Sundays 03:00 UTC
 
 export interface SchedulerOptions {
   connection: ConnectionOptions;

@@ -39,6 +39,6 @@ export async function freshPostgres(): Promise<TestDatabase> {
 
 export async function freshPGlite(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vendorscan-pglite-'));
-  const db = await openDatabase({ dataDir: path.join(dataDir, 'pgdata') }, {});
+  const db = await openDatabase({ dataDir: path.join(dataDir, 'pgdata') });
   return { db, env: { VENDORSCAN_DATA_DIR: dataDir }, drop: () => db.close() };
 }

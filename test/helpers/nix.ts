@@ -1,7 +1,7 @@
 // Real Nix, not imitations: fixtures are store paths added with `nix-store --add` and
 // binary caches written by `nix copy --to file://…` (Debian's nix-bin, NIX_REMOTE=local).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, chmodSync, symlinkSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, chmodSync, symlinkSync, readFileSync, } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -10,16 +10,7 @@ const nixEnv = { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local
 /** A file tree to turn into a store path: string/Buffer = regular file, {exec} = executable, {link} = symlink, object = directory. */
 export type Tree = string | Buffer | { exec: string | Buffer } | { link: string } | { [name: string]: Tree };
 
-export function hasNix(): boolean {
-  try {
-    execFileSync('nix-store', ['--version'], { stdio: 'ignore', env: nixEnv });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function writeTree(dir: string, tree: Tree): void {
+function writeTree(dir: string, tree: Tree): void {
   if (typeof tree === 'string' || Buffer.isBuffer(tree)) {
     writeFileSync(dir, tree);
     chmodSync(dir, 0o644);
@@ -68,8 +59,4 @@ export function narInfoFile(cacheDir: string, storePath: string): string {
 
 export function readNarInfoText(cacheDir: string, storePath: string): string {
   return readFileSync(narInfoFile(cacheDir, storePath), 'utf8');
-}
-
-export function listNarFiles(cacheDir: string): string[] {
-  return readdirSync(path.join(cacheDir, 'nar')).map((f) => path.join(cacheDir, 'nar', f));
 }

@@ -13,6 +13,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
 import { freshPGlite } from '../helpers/databases.ts';
 import { addRunPaths, createRun, markRunStarted, setRunTotal } from '../../store/runs.ts';
+import { loadConfig } from '../../services/config.ts';
 
 const TOKEN = 'test-token-123';
 let cache: ServiceCache;
@@ -26,11 +27,11 @@ beforeAll(async () => {
   cache = buildServiceCache(6);
   // The cache host also publishes a channel: nixos-test/store-paths.xz lists every store path.
   mkdirSync(path.join(cache.dir, 'nixos-test'), { recursive: true });
-  writeFileSync(path.join(cache.dir, 'nixos-test', 'store-paths.xz'), execFileSync('xz', ['-c'], { input: cache.storePaths.join('\n') + '\n' }));
+  writeFileSync(path.join(cache.dir, 'nixos-test', 'store-paths.xz'), execFileSync('xz', ['-c'], { input: `${cache.storePaths.join('\n')}\n` }));
   server = await serveDirectory(cache.dir);
   const pglite = await freshPGlite();
   await pglite.drop();
-  runtime = await openRuntime({ ...pglite.env, VENDORSCAN_CACHE: server.url, VENDORSCAN_CHANNELS_URL: server.url }, { threads: 2 });
+  runtime = await openRuntime(loadConfig({ ...pglite.env, VENDORSCAN_CACHE: server.url, VENDORSCAN_CHANNELS_URL: server.url }), { threads: 2 });
   app = await buildApi({ ...runtime, apiToken: TOKEN });
 }, 120_000);
 afterAll(async () => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { addToStore, makeBinaryCache, readNarInfoText } from '../helpers/nix.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { serveCacheOverS3, type S3Server } from '../helpers/s3-server.ts';
-import { openBinaryCache, CacheError, type BinaryCache } from '../../cache/binary-cache.ts';
+import { CacheError, type BinaryCache } from '../../cache/binary-cache.ts';
+import { openBinaryCache } from '../../cache/open.ts';
 import { parseNarInfo, NarInfoError } from '../../nix/narinfo.ts';
 import { parseStorePath, parseDrvName, StorePathError } from '../../nix/store-path.ts';
 
@@ -72,13 +73,13 @@ describe('narinfo', () => {
   });
   const base = 'StorePath: /nix/store/00000000000000000000000000000000-x-1.0\nURL: nar/a.nar.xz\nCompression: xz\nNarHash: sha256:abc\nNarSize: 12\n';
   it('keeps unknown keys and every Sig, defaults Compression to bzip2', () => {
-    const info = parseNarInfo(base.replace('Compression: xz\n', '') + 'Sig: a:1\nSig: b:2\nFancy: yes\nReferences: \n', 's');
+    const info = parseNarInfo(`${base.replace('Compression: xz\n', '')}Sig: a:1\nSig: b:2\nFancy: yes\nReferences: \n`, 's');
     expect(info).toMatchObject({ compression: 'bzip2', sigs: ['a:1', 'b:2'], extra: { Fancy: 'yes' }, references: [] });
   });
   it('names the line of each malformed input', () => {
-    expect(() => parseNarInfo(base + 'garbage line\n', 'x.narinfo')).toThrow('x.narinfo line 6: "garbage line" is not a "Key: value" line');
+    expect(() => parseNarInfo(`${base}garbage line\n`, 'x.narinfo')).toThrow('x.narinfo line 6: "garbage line" is not a "Key: value" line');
     expect(() => parseNarInfo(base.replace('NarSize: 12', 'NarSize: x12'), 'x.narinfo')).toThrow('x.narinfo line 5: NarSize "x12" is not a number');
-    expect(() => parseNarInfo(base + 'URL: again\n', 'x.narinfo')).toThrow('x.narinfo line 6: URL appears twice (first on line 2)');
+    expect(() => parseNarInfo(`${base}URL: again\n`, 'x.narinfo')).toThrow('x.narinfo line 6: URL appears twice (first on line 2)');
     expect(() => parseNarInfo(base.replace(/URL: .*\n/, ''), 'x.narinfo')).toThrow(NarInfoError);
     expect(() => parseNarInfo(base.replace(/URL: .*\n/, ''), 'x.narinfo')).toThrow('required field URL is missing');
   });

@@ -16,6 +16,7 @@ import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
 import { freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
+import { loadConfig } from '../../services/config.ts';
 
 const REDIS_URL = process.env['VENDORSCAN_TEST_REDIS'] ?? 'redis://127.0.0.1:6379';
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'bin', 'vendorscan.mjs');
@@ -48,7 +49,7 @@ function startWorker(prefix: string, args: string[] = ['--threads', '1', '--conc
 function queueRuntime(prefix: string, set: (r: Runtime) => void): void {
   let runtime: Runtime | undefined;
   beforeAll(async () => {
-    runtime = await openRuntime(env(prefix));
+    runtime = await openRuntime(loadConfig(env(prefix)));
     set(runtime);
   });
   afterAll(async () => {
@@ -102,7 +103,9 @@ describe('two workers, one killed mid-run', () => {
       paths: cache.storePaths,
       concurrency: 2,
       threads: 2,
-      onResult: (r) => r.findings.forEach((f) => reference.add(`${f.storePath}|${f.file}|${f.library}|${f.version}`)),
+      onResult: (r) => {
+        for (const f of r.findings) reference.add(`${f.storePath}|${f.file}|${f.library}|${f.version}`);
+      },
     });
     expect(reference.size).toBeGreaterThan(3);
 
@@ -191,7 +194,7 @@ describe('the weekly schedule', () => {
   afterAll(() => obliterate(prefix));
 
   it('is upserted, never duplicated, when the scheduler restarts', async () => {
-    const runtime = await openRuntime(env(prefix));
+    const runtime = await openRuntime(loadConfig(env(prefix)));
     const options = { connection: redisConnection(REDIS_URL), prefix, channels: ['nixos-unstable'], db: runtime.db, cacheUrl: server.url, rulesetDigest: runtime.signatures.digest, enqueue: runtime.enqueue };
     const first = await startScheduler({ ...options, cron: '0 3 * * 0' });
     await first.close();

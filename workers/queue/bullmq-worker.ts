@@ -1,8 +1,10 @@
 // A BullMQ worker: any number of these, on any number of hosts, share the queue. A worker killed
 // mid-job loses nothing: its lock expires, BullMQ hands the stalled job to another worker, and the
 // job's writes are idempotent.
-import { UnrecoverableError, Worker, type ConnectionOptions } from 'bullmq';
-import { QUEUE_NAME, type ScanJob } from './scan-queue.ts';
+import { UnrecoverableError, Worker } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
+import { JOB_BACKOFF, QUEUE_NAME, type ScanJob } from './scan-queue.ts';
+import { backoffDelay } from '../../cache/retry.ts';
 import { PermanentJobError, type JobProcessor } from './job-processor.ts';
 
 export interface BullWorkerOptions {
@@ -32,6 +34,8 @@ export function startBullWorker(processor: JobProcessor, options: BullWorkerOpti
       lockDuration: stalledMs,
       stalledInterval: stalledMs,
       maxStalledCount: 3,
+      // The project's one backoff, for jobs added with backoff type 'vendorscan'.
+      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, JOB_BACKOFF.baseDelayMs, JOB_BACKOFF.maxDelayMs) },
     },
   );
   // Connection errors are retried by ioredis; log them instead of crashing.

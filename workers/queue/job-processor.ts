@@ -2,19 +2,21 @@
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
 import type { Database } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.ts';
 import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
-import { openBinaryCache, type BinaryCache, type CacheOptions } from '../../cache/binary-cache.ts';
+import type { BinaryCache, CacheOptions } from '../../cache/binary-cache.ts';
+import { openBinaryCache } from '../../cache/open.ts';
 import { hexRule, needleRule, type RuleSource } from '../../yara/rule-source.ts';
 import { channelStorePaths } from '../sources/channel.ts';
 import { prepareBatch } from '../runs/incremental.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
-import type { ScanPool } from '../../scanner/scan-thread-pool.ts';
+import type { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { NarInfo } from '../../nix/narinfo.ts';
 import { Limiter } from '../../cache/limiter.ts';
-import { PoolSet } from './thread-pools.ts';
+import { ScanThreadPools } from './thread-pools.ts';
 import type { ScanJob } from './scan-queue.ts';
+import { VendorscanError } from '../../errors/errors.ts';
 
 export interface ProcessorOptions {
   db: Database;
@@ -23,7 +25,7 @@ export interface ProcessorOptions {
   /** Store paths downloaded and scanned at once (default threads × 2); jobs that only link wait for none. */
   scanConcurrency?: number;
   cacheOptions: CacheOptions;
-  channelsUrl?: string;
+  channelsUrl: string;
   /** Adds jobs to the queue (BullMQ or in-process). */
   enqueue(jobs: ScanJob[]): Promise<void>;
   /** Counts for /metrics. */
@@ -31,7 +33,11 @@ export interface ProcessorOptions {
 }
 
 /** An error no retry will fix (the job fails at once). */
-export class PermanentJobError extends Error {}
+export class PermanentJobError extends VendorscanError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('VS_JOB_PERMANENT', 'input', message, options);
+  }
+}
 
 const PLAN_BATCH = 2048;
 
@@ -56,16 +62,16 @@ export function runBatches(paths: string[]): string[][] {
 export const JOBS_PER_SCAN_SLOT = 4;
 
 export class JobProcessor {
-  private readonly pools: PoolSet;
+  private readonly pools: ScanThreadPools;
   private readonly scanSlots: Limiter;
   private readonly caches = new Map<string, BinaryCache>();
   /** A run's source, cache and digest never change: read once per run. */
-  private readonly runs = new Map<number, Promise<{ source: { kind: string; channel?: string }; cacheUrl: string; digest: string }>>();
+  private readonly runs = new Map<number, Promise<RunDefinition>>();
 
   private readonly options: ProcessorOptions;
   constructor(options: ProcessorOptions) {
     this.options = options;
-    this.pools = new PoolSet({ threads: options.threads, cacheOptions: options.cacheOptions });
+    this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions });
     this.scanSlots = new Limiter(this.scanConcurrency);
   }
 
@@ -74,7 +80,7 @@ export class JobProcessor {
   }
 
   /** Scans one store path once a scan slot is free; searches go before scans. */
-  private async scanWithSlot(pool: ScanPool, urgent: boolean, storePath: string, narInfo?: NarInfo): Promise<PathResult> {
+  private async scanWithSlot(pool: ScanThreadPool, urgent: boolean, storePath: string, narInfo?: NarInfo): Promise<PathResult> {
     const release = await this.scanSlots.acquire(urgent);
     try {
       return await pool.scan(storePath, narInfo);
@@ -125,11 +131,14 @@ export class JobProcessor {
 
   private cache(url: string): BinaryCache {
     let c = this.caches.get(url);
-    if (!c) this.caches.set(url, (c = openBinaryCache(url, this.options.cacheOptions)));
+    if (!c) {
+      c = openBinaryCache(url, this.options.cacheOptions);
+      this.caches.set(url, c);
+    }
     return c;
   }
 
-  private run(runId: number): Promise<{ source: { kind: string; channel?: string }; cacheUrl: string; digest: string }> {
+  private run(runId: number): Promise<RunDefinition> {
     let run = this.runs.get(runId);
     if (!run) {
       run = this.readRun(runId);
@@ -139,15 +148,13 @@ export class JobProcessor {
     return run;
   }
 
-  private async readRun(runId: number): Promise<{ source: { kind: string; channel?: string }; cacheUrl: string; digest: string }> {
-    const { rows } = await this.options.db.query<{ source: unknown; cache_url: string; ruleset_digest: string }>('SELECT source, cache_url, ruleset_digest FROM runs WHERE id = $1', [runId]);
-    const r = rows[0];
-    if (!r) throw new PermanentJobError(`run ${runId} does not exist`);
-    if (r.ruleset_digest !== this.options.signatures.digest) {
-      throw new PermanentJobError(`run ${runId} uses signatures ${r.ruleset_digest.slice(0, 12)}, this worker has ${this.options.signatures.digest.slice(0, 12)}: deploy the same signatures/ everywhere`);
+  private async readRun(runId: number): Promise<RunDefinition> {
+    const run = await runDefinition(this.options.db, runId);
+    if (!run) throw new PermanentJobError(`run ${runId} does not exist`);
+    if (run.digest !== this.options.signatures.digest) {
+      throw new PermanentJobError(`run ${runId} uses signatures ${run.digest.slice(0, 12)}, this worker has ${this.options.signatures.digest.slice(0, 12)}: deploy the same signatures/ everywhere`);
     }
-    const source = (typeof r.source === 'string' ? JSON.parse(r.source) : r.source) as { kind: string; channel?: string };
-    return { source, cacheUrl: r.cache_url, digest: r.ruleset_digest };
+    return run;
   }
 
   private async planRun(runId: number): Promise<void> {
@@ -172,11 +179,8 @@ export class JobProcessor {
     } else {
       // Path lists were registered when the run was created. In path order, so that a retried
       // plan makes the same batches, hence the same job ids, and BullMQ adds no job twice.
-      const { rows } = await db.query<{ path: string }>(
-        "SELECT sp.path FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1 AND rp.status = 'pending' ORDER BY sp.path",
-        [runId],
-      );
-      await this.options.enqueue(runBatches(rows.map((r) => r.path)).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
+      const pending = await pendingRunPaths(db, runId);
+      await this.options.enqueue(runBatches(pending).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
     }
     await completeRunIfSettled(db, runId);
   }

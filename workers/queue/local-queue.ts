@@ -1,6 +1,7 @@
 // The queue without Redis: the same jobs, priorities and retries, in this process. One machine,
 // no servers; what a BullMQ worker fleet does, at the scale of one host.
-import { PRIORITY, type ScanJob } from './scan-queue.ts';
+import { JOB_BACKOFF, jobPriority, type ScanJob } from './scan-queue.ts';
+import { backoffDelay } from '../../cache/retry.ts';
 import { PermanentJobError } from './job-processor.ts';
 
 interface Queued {
@@ -8,6 +9,16 @@ interface Queued {
   priority: number;
   attempts: number;
   seq: number;
+}
+
+export interface LocalQueueOptions {
+  /** Jobs running at once. */
+  concurrency: number;
+  /** Attempts before a job fails for good (default 3). */
+  maxAttempts?: number;
+  /** First wait between attempts, doubled each time, with jitter (default 1 s). */
+  backoffBaseMs?: number;
+  onGiveUp?: (job: ScanJob, error: unknown, attempts: number) => Promise<void>;
 }
 
 export class LocalQueue {
@@ -20,24 +31,20 @@ export class LocalQueue {
   private readonly handler: (job: ScanJob) => Promise<void>;
   private readonly concurrency: number;
   private readonly maxAttempts: number;
+  private readonly backoffBaseMs: number;
   /** Called once a job has failed for good. */
   private readonly onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void>;
-  constructor(
-    handler: (job: ScanJob) => Promise<void>,
-    concurrency: number,
-    maxAttempts = 3,
-    onGiveUp: (job: ScanJob, error: unknown, attempts: number) => Promise<void> = async () => {},
-  ) {
+  constructor(handler: (job: ScanJob) => Promise<void>, options: LocalQueueOptions) {
     this.handler = handler;
-    this.concurrency = concurrency;
-    this.maxAttempts = maxAttempts;
-    this.onGiveUp = onGiveUp;
+    this.concurrency = options.concurrency;
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.backoffBaseMs = options.backoffBaseMs ?? 1000;
+    this.onGiveUp = options.onGiveUp ?? (async () => {});
   }
 
   async add(jobs: ScanJob[]): Promise<void> {
     for (const job of jobs) {
-      const priority = job.kind.includes('search') ? PRIORITY.search : job.kind.startsWith('plan') ? PRIORITY.plan : PRIORITY.scan;
-      this.waiting.push({ job, priority, attempts: 0, seq: this.seq++ });
+      this.waiting.push({ job, priority: jobPriority(job), attempts: 0, seq: this.seq++ });
     }
     this.waiting.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
     this.pump();
@@ -61,7 +68,7 @@ export class LocalQueue {
         .catch(async (err: unknown) => {
           next.attempts++;
           if (!(err instanceof PermanentJobError) && next.attempts < this.maxAttempts) {
-            await new Promise((r) => setTimeout(r, 500 * 2 ** next.attempts));
+            await new Promise((r) => setTimeout(r, backoffDelay(next.attempts - 1, this.backoffBaseMs, JOB_BACKOFF.maxDelayMs)));
             this.waiting.unshift(next);
           } else {
             this.failures.push({ job: next.job, error: err instanceof Error ? err.message : String(err) });

@@ -3,7 +3,8 @@
 // paths at once and scans the others. Emergency searches are one job per path, at a higher
 // priority than scheduled scans. Job ids are derived from (run or search, store paths), so
 // re-planning never duplicates a job.
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue } from 'bullmq';
+import type { ConnectionOptions } from 'bullmq';
 import { createHash } from 'node:crypto';
 
 export const QUEUE_NAME = 'vendorscan-scans';
@@ -16,14 +17,29 @@ export type ScanJob =
   | { kind: 'plan-search'; searchId: number }
   | { kind: 'search-path'; searchId: number; storePath: string };
 
+/** Between attempts of a job: the project's one backoff (cache/retry.ts). */
+export const JOB_BACKOFF = { baseDelayMs: 2000, maxDelayMs: 60_000 } as const;
+export const JOB_ATTEMPTS = 5;
+
+/** Searches first, then planning, then scans: one mapping for BullMQ and the in-process queue. */
+export function jobPriority(job: ScanJob): number {
+  return job.kind === 'plan-search' || job.kind === 'search-path' ? PRIORITY.search : job.kind === 'plan-run' ? PRIORITY.plan : PRIORITY.scan;
+}
+
+/**
+ * ioredis options for a redis:// or rediss:// URL (user, password, db; TLS for rediss://). BullMQ
+ * makes and closes its own connections from these, so no client outlives a queue or worker.
+ */
 export function redisConnection(url: string): ConnectionOptions {
   const u = new URL(url);
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new Error(`"${u.protocol}//" is not a Redis URL scheme (redis:// or rediss://)`);
   return {
-    host: u.hostname,
+    host: u.hostname.replace(/^\[|\]$/g, ''),
     port: Number(u.port || 6379),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
     ...(u.pathname.length > 1 ? { db: Number(u.pathname.slice(1)) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: { servername: u.hostname } } : {}),
     // BullMQ workers block on Redis; they must retry forever rather than give up.
     maxRetriesPerRequest: null,
   };
@@ -50,7 +66,7 @@ export function openScanQueue(redisUrl: string, prefix = 'vendorscan'): Queue<Sc
   return new Queue<ScanJob>(QUEUE_NAME, {
     connection: redisConnection(redisUrl),
     prefix,
-    defaultJobOptions: { attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: 10_000, removeOnFail: 10_000 },
+    defaultJobOptions: { attempts: JOB_ATTEMPTS, backoff: { type: 'vendorscan' }, removeOnComplete: 10_000, removeOnFail: 10_000 },
   });
 }
 
@@ -59,7 +75,7 @@ export async function enqueue(queue: Queue<ScanJob>, jobs: ScanJob[]): Promise<v
     jobs.map((data) => ({
       name: data.kind,
       data,
-      opts: { jobId: jobId(data), priority: data.kind.includes('search') ? PRIORITY.search : data.kind.startsWith('plan') ? PRIORITY.plan : PRIORITY.scan },
+      opts: { jobId: jobId(data), priority: jobPriority(data) },
     })),
   );
 }

@@ -1,11 +1,11 @@
 // Scan pools by (cache, rule set): a worker serves runs with the bundled signatures and searches
 // with their own rules, each compiled once in its own threads, reused while jobs keep coming.
-import { ScanPool } from '../../scanner/scan-thread-pool.ts';
+import { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { ScanThreadConfig } from '../../scanner/scan-thread-protocol.ts';
 import type { RuleSource } from '../../yara/rule-source.ts';
 import type { CacheOptions } from '../../cache/binary-cache.ts';
 
-export interface PoolSetOptions {
+export interface ScanThreadPoolsOptions {
   threads: number;
   cacheOptions: CacheOptions;
   /** Close a pool after this long without jobs (searches end; their rules need not stay). */
@@ -13,27 +13,27 @@ export interface PoolSetOptions {
 }
 
 interface Entry {
-  pool: Promise<ScanPool>;
+  pool: Promise<ScanThreadPool>;
   lastUsed: number;
 }
 
-export class PoolSet {
+export class ScanThreadPools {
   private readonly pools = new Map<string, Entry>();
   private readonly timer: NodeJS.Timeout;
 
-  private readonly options: PoolSetOptions;
-  constructor(options: PoolSetOptions) {
+  private readonly options: ScanThreadPoolsOptions;
+  constructor(options: ScanThreadPoolsOptions) {
     this.options = options;
     this.timer = setInterval(() => void this.closeIdle(), 10_000);
     this.timer.unref();
   }
 
-  get(cacheUrl: string, key: string, ruleSources: RuleSource[], binaryOnly: boolean): Promise<ScanPool> {
+  get(cacheUrl: string, key: string, ruleSources: RuleSource[], binaryOnly: boolean): Promise<ScanThreadPool> {
     const id = `${cacheUrl}\0${key}`;
     let entry = this.pools.get(id);
     if (!entry) {
       const config: ScanThreadConfig = { cacheUrl, cacheOptions: this.options.cacheOptions, ruleSources, binaryOnly, matchOptions: {}, decompress: {} };
-      entry = { pool: ScanPool.start(config, this.options.threads), lastUsed: Date.now() };
+      entry = { pool: ScanThreadPool.start(config, this.options.threads), lastUsed: Date.now() };
       entry.pool.catch(() => this.pools.delete(id));
       this.pools.set(id, entry);
     }

@@ -3,7 +3,7 @@
 // REDIS_URL, by the API.
 import type { Database } from '../../store/database.ts';
 import { completeRunIfSettled, markRunFailed, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.ts';
-import { openBinaryCache } from '../../cache/binary-cache.ts';
+import { openBinaryCache } from '../../cache/open.ts';
 import { parseStorePath } from '../../nix/store-path.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../../scanner/scan.ts';
 import { incrementalPrepare } from './incremental.ts';

@@ -2,9 +2,7 @@
 import { decompress } from '../../decompress/decompress.ts';
 import { linesOf } from './path-list.ts';
 
-export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
-
-export function channelStorePathsUrl(channel: string, channelsUrl = DEFAULT_CHANNELS_URL): string {
+export function channelStorePathsUrl(channel: string, channelsUrl: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(channel)) {
     throw new Error(`channel name "${channel}" is not valid (expected e.g. nixos-unstable or nixos-24.05)`);
   }
@@ -12,7 +10,7 @@ export function channelStorePathsUrl(channel: string, channelsUrl = DEFAULT_CHAN
 }
 
 /** Streams the store paths of `channel`. */
-export async function* channelStorePaths(channel: string, channelsUrl?: string): AsyncGenerator<string> {
+export async function* channelStorePaths(channel: string, channelsUrl: string): AsyncGenerator<string> {
   const url = channelStorePathsUrl(channel, channelsUrl);
   let response: Response;
   try {

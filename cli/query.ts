@@ -1,12 +1,13 @@
 // `vendorscan query --library libwebp --version '<1.3.2'`: the API's vendors answer, in a terminal.
-import { parseArgs } from 'node:util';
 import { parseVersionRange } from '../signatures/version.ts';
 import { vendors, type UnknownMode } from '../store/queries.ts';
 import { latestCompletedRun } from '../store/runs.ts';
-import { openStore } from './open-store.ts';
+import { openResultsStore } from '../store/migrate.ts';
+import { loadConfig } from '../services/config.ts';
 import { UsageError } from './usage-error.ts';
+import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
-export const queryUsage = `Usage: vendorscan query --library NAME [--version RANGE] [options]
+const usage = `Usage: vendorscan query --library NAME [--version RANGE] [options]
 
   --library NAME       libwebp, libpng, libvpx, zlib, …
   --version RANGE      e.g. '<1.3.2', '>=1.6.0 <1.6.43', '<1.3.2 || >=2.0.0' (default: any)
@@ -17,28 +18,25 @@ export const queryUsage = `Usage: vendorscan query --library NAME [--version RAN
   --format table|jsonl
 `;
 
-export async function queryCommand(argv: string[], io: { stdout: NodeJS.WritableStream; env: NodeJS.ProcessEnv }): Promise<number> {
-  let v;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        library: { type: 'string' },
-        version: { type: 'string' },
-        run: { type: 'string' },
-        unknown: { type: 'string' },
-        all: { type: 'boolean' },
-        limit: { type: 'string' },
-        format: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }).values;
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+export const command: Command = {
+  summary: 'who vendors a library at which versions, from the latest library scan',
+  usage,
+  run: queryCommand,
+};
+
+async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
+  const v = parseFlags(argv, {
+    library: { type: 'string' },
+    version: { type: 'string' },
+    run: { type: 'string' },
+    unknown: { type: 'string' },
+    all: { type: 'boolean' },
+    limit: { type: 'string' },
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (v.help) {
-    io.stdout.write(queryUsage);
+    io.stdout.write(usage);
     return 0;
   }
   if (!v.library) throw new UsageError('--library is required');
@@ -50,10 +48,9 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.Writable
   } catch (err) {
     throw new UsageError(`--version: ${(err as Error).message}`);
   }
-  const limit = Number(v.limit ?? 1000);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a whole number ≥ 1, got "${v.limit}"`);
+  const limit = positiveInt('limit', v.limit, 1000);
   if (v.run !== undefined && !/^\d+$/.test(v.run)) throw new UsageError(`--run must be a run id, got "${v.run}"`);
-  const db = await openStore(io.env);
+  const db = await openResultsStore(loadConfig(io.env));
   try {
     const runId = v.run !== undefined ? Number(v.run) : await latestCompletedRun(db);
     if (runId === null) {
@@ -62,7 +59,7 @@ export async function queryCommand(argv: string[], io: { stdout: NodeJS.Writable
     }
     const result = await vendors(db, { runId, library: v.library, range, vendored: v.all ? null : true, unknown, limit, offset: 0 });
     if (v.format === 'jsonl') {
-      for (const r of result.rows) io.stdout.write(JSON.stringify({ run: runId, ...r }) + '\n');
+      for (const r of result.rows) io.stdout.write(`${JSON.stringify({ run: runId, ...r })}\n`);
       return 0;
     }
     io.stdout.write(`Run ${runId}: ${result.total} ${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of ${v.library}${v.version ? ` ${v.version}` : ''}${unknown === 'exclude' ? '' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)'}\n`);

@@ -3,24 +3,23 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
-import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
+import { loadSignatures } from '../signatures/loader.ts';
 import { compileRules } from '../yara/rules.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
-import { runScan, type ScanRequest } from '../scanner/scan.ts';
+import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
 import { runInProcess } from '../workers/runs/run-in-process.ts';
 import { createRun, type RunSource } from '../store/runs.ts';
-import { openStore, describeStore } from './open-store.ts';
+import { openResultsStore } from '../store/migrate.ts';
+import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
 import { UsageError } from './usage-error.ts';
+import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
-export const DEFAULT_CACHE = 'https://cache.nixos.org';
-
-export const scanUsage = `Usage: vendorscan scan [options]
+const usage = `Usage: vendorscan scan [options]
 
 Where to look:
   --cache URL          binary cache: https://…, file:///dir, s3://bucket?region=R[&endpoint=URL]
@@ -71,29 +70,16 @@ const options = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
-  return n;
-}
+export const command: Command = {
+  summary: 'scan store paths of a binary cache for vendored libraries',
+  usage,
+  run: scanCommand,
+};
 
-export interface ScanCommandIO {
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WriteStream;
-  env: NodeJS.ProcessEnv;
-}
-
-export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
-  const v = parsed.values;
+async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
+  const v = parseFlags(argv, options);
   if (v.help) {
-    io.stdout.write(scanUsage);
+    io.stdout.write(usage);
     return 0;
   }
   const format = (v.format ?? 'table') as OutputFormat;
@@ -110,16 +96,18 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
   const timeoutMs = positiveInt('timeout', v.timeout, 30_000);
   const retries = positiveInt('retries', v.retries, 4, 0);
 
-  const ruleSources = buildRuleSources(v);
+  const config = loadConfig(io.env);
+  const ruleSources = buildRuleSources(v, config.signaturesDir);
   // Compile once here so a bad rule stops the scan before any download, with file, line and column.
   const compiled = compileRules(ruleSources.sources);
 
-  const cacheUrl = cacheUrlFrom(v.cache ?? io.env['VENDORSCAN_CACHE'] ?? DEFAULT_CACHE);
-  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', io.env['VENDORSCAN_CHANNELS_URL']));
+  const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
 
-  const bar = io.stderr.isTTY && !v['no-progress'] ? new ProgressBar(io.stderr) : null;
+  const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
+  const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
   const findings: FileFinding[] = [];
-  const db = v['no-store'] ? null : await openStore(io.env);
+  const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   const rulesetDigest = compiled.digest;
   const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
@@ -135,11 +123,11 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
     threads,
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
-      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(findingJson(f) + '\n');
+      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
       else findings.push(...r.findings);
     },
   };
-  let summary;
+  let summary: ScanSummary;
   try {
     summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
   } finally {
@@ -148,7 +136,7 @@ export async function scanCommand(argv: string[], io: ScanCommandIO): Promise<nu
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
   io.stderr.write(summaryText(summary));
-  if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(io.env)}.\n`);
+  if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(config)}.\n`);
   return 0;
 }
 
@@ -164,7 +152,7 @@ interface BuiltRules {
   binaryOnly: boolean;
 }
 
-function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[] }): BuiltRules {
+function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[] }, signaturesDir: string): BuiltRules {
   const adhoc: RuleSource[] = [];
   for (const file of v.rule ?? []) {
     let text: string;
@@ -175,9 +163,9 @@ function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: st
     }
     adhoc.push({ origin: file, text });
   }
-  (v.needle ?? []).forEach((n, i) => adhoc.push(needleRule(n, i + 1)));
-  (v.hex ?? []).forEach((h, i) => adhoc.push(hexRule(h, i + 1)));
+  for (const [i, n] of (v.needle ?? []).entries()) adhoc.push(needleRule(n, i + 1));
+  for (const [i, h] of (v.hex ?? []).entries()) adhoc.push(hexRule(h, i + 1));
   const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
-  const signatures = withSignatures ? loadSignatures(v.signatures ?? DEFAULT_SIGNATURES_DIR).sources : [];
+  const signatures = withSignatures ? loadSignatures(v.signatures ?? signaturesDir).sources : [];
   return { sources: [...signatures, ...adhoc], binaryOnly: adhoc.length === 0 };
 }

@@ -1,0 +1,16 @@
+// GET /v1/libraries: per library and version, copies, store paths and vendored copies of a run.
+import type { FastifyPluginAsync } from 'fastify';
+import { libraries } from '../../../store/queries.ts';
+import type { ApiDeps } from '../deps.ts';
+import { resolveRun, runIdParam } from '../common.ts';
+
+export const librariesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  app.get<{ Querystring: { run?: string } }>(
+    '/v1/libraries',
+    { schema: { tags: ['answers'], description: 'Per library and version: copies, store paths, vendored copies.', querystring: { type: 'object', additionalProperties: false, properties: { run: runIdParam } } } },
+    async (req) => {
+      const runId = await resolveRun(deps, req.query.run);
+      return { run: runId, libraries: await libraries(deps.db, runId) };
+    },
+  );
+};

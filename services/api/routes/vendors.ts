@@ -1,0 +1,60 @@
+// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
+import type { FastifyPluginAsync } from 'fastify';
+import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/queries.ts';
+import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
+import type { ApiDeps } from '../deps.ts';
+import { BadRequestError } from '../errors.ts';
+import { resolveRun, runIdParam } from '../common.ts';
+
+interface VendorsQuery {
+  library: string;
+  version?: string;
+  run?: string;
+  vendored: 'true' | 'false' | 'any';
+  unknown: UnknownMode;
+  limit: number;
+  offset: number;
+}
+
+export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
+  // Libraries the loaded signatures look for: known even before a run found any copy.
+  const signatureLibraries = new Set([...deps.signatures.rules.values()].map((m) => m.library));
+  app.get<{ Querystring: VendorsQuery }>(
+    '/v1/vendors',
+    {
+      schema: {
+        tags: ['answers'],
+        description: 'Store paths that carry a copy of a library, from the latest completed run (or run=ID).',
+        querystring: {
+          type: 'object',
+          required: ['library'],
+          additionalProperties: false,
+          properties: {
+            library: { type: 'string', minLength: 1, maxLength: 64 },
+            version: { type: 'string', maxLength: 200, description: "a range: '<1.3.2', '>=1.6.0 <1.6.43'" },
+            run: runIdParam,
+            vendored: { type: 'string', enum: ['true', 'false', 'any'], default: 'true' },
+            unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
+            limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (!signatureLibraries.has(q.library) && !(await isKnownLibrary(deps.db, q.library))) throw new BadRequestError('library', `unknown library "${q.library}"`);
+      let range: VersionRange | null = null;
+      if (q.version !== undefined) {
+        try {
+          range = parseVersionRange(q.version);
+        } catch (err) {
+          throw new BadRequestError('version', (err as Error).message);
+        }
+      }
+      const runId = await resolveRun(deps, q.run);
+      const result = await vendors(deps.db, { runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      return { run: runId, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
+    },
+  );
+};

@@ -1,0 +1,133 @@
+// Every environment variable vendorscan reads, read once and validated here: a bad value is an
+// error at start-up that names the variable, never a surprise an hour into a run. Commands and
+// services receive a Config; nothing below services/ reads process.env for settings (the AWS SDK's
+// own credential variables and PATH, for the decompressors, are theirs, not ours).
+import path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
+import { VendorscanError } from '../errors/errors.ts';
+import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
+
+export const DEFAULT_CACHE = 'https://cache.nixos.org';
+export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
+export const DEFAULT_CRON = '0 3 * * 0'; // Sundays 03:00 UTC
+
+export class ConfigError extends VendorscanError {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super('VS_CONFIG', 'config', `${variable}: ${message}`);
+    this.variable = variable;
+  }
+}
+
+export interface Config {
+  /** Binary cache URL (http(s)://, file://, a directory, s3://). */
+  cacheUrl: string;
+  /** PostgreSQL; null: embedded PGlite in dataDir. */
+  databaseUrl: string | null;
+  dataDir: string;
+  /** BullMQ on Redis; null: jobs run in-process. */
+  redisUrl: string | null;
+  queuePrefix: string;
+  signaturesDir: string;
+  /** Bearer token for writes; null: writes disabled. */
+  apiToken: string | null;
+  /** Scheduler: channels and cron (UTC). */
+  channels: string[];
+  cron: string;
+  channelsUrl: string;
+  /** How soon a dead worker's job is taken over. */
+  stalledMs: number;
+  port: number;
+  host: string;
+}
+
+/** One row per variable: the README's configuration table is checked against this list. */
+export const CONFIG_VARIABLES: readonly { name: string; default: string; what: string }[] = [
+  { name: 'VENDORSCAN_CACHE', default: DEFAULT_CACHE, what: 'binary cache: https://…, file:///dir, a directory, s3://bucket?region=R[&endpoint=URL]; the service takes it from here only, never from a request' },
+  { name: 'DATABASE_URL', default: 'embedded PGlite', what: 'PostgreSQL for results (postgres:// or postgresql://)' },
+  { name: 'VENDORSCAN_DATA_DIR', default: './.vendorscan', what: 'embedded store when there is no DATABASE_URL (one process at a time)' },
+  { name: 'REDIS_URL', default: 'none: jobs run in-process', what: 'BullMQ queue shared by serve, worker and scheduler (redis:// or rediss:// for TLS)' },
+  { name: 'VENDORSCAN_QUEUE_PREFIX', default: 'vendorscan', what: 'Redis key prefix of the queues (several deployments on one Redis)' },
+  { name: 'VENDORSCAN_SIGNATURES', default: 'the bundled signatures/', what: 'folder of YARA signature files' },
+  { name: 'VENDORSCAN_API_TOKEN', default: 'none: writes disabled', what: 'bearer token for POST /v1/scans and POST /v1/searches' },
+  { name: 'VENDORSCAN_CHANNELS', default: 'nixos-unstable', what: 'scheduler: channels to scan (comma list)' },
+  { name: 'VENDORSCAN_CRON', default: DEFAULT_CRON, what: 'scheduler: when (cron, UTC)' },
+  { name: 'VENDORSCAN_CHANNELS_URL', default: DEFAULT_CHANNELS_URL, what: 'where --channel NAME finds NAME/store-paths.xz' },
+  { name: 'VENDORSCAN_STALLED_MS', default: '30000', what: "how soon a dead worker's job is taken over (ms, ≥ 1000)" },
+  { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
+  { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env): Config {
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const url = (name: string, schemes: string[]): string | null => {
+    const v = get(name);
+    if (v === undefined) return null;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(name, `"${redact(v)}" is not a URL`);
+    }
+    if (!schemes.includes(u.protocol.slice(0, -1))) throw new ConfigError(name, `"${redact(v)}" must start with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+    return v;
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const v = get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `"${v}" must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const cacheUrl = get('VENDORSCAN_CACHE') ?? DEFAULT_CACHE;
+  if (!/^(https?|file|s3):/i.test(cacheUrl) && !cacheUrl.startsWith('/') && !cacheUrl.startsWith('.')) {
+    throw new ConfigError('VENDORSCAN_CACHE', `"${redact(cacheUrl)}" is not a cache URL: use https://…, file:///dir, a directory or s3://bucket?region=…`);
+  }
+  const channels = (get('VENDORSCAN_CHANNELS') ?? 'nixos-unstable').split(',').map((c) => c.trim()).filter((c) => c !== '');
+  for (const c of channels) if (!CHANNEL_NAME.test(c)) throw new ConfigError('VENDORSCAN_CHANNELS', `"${c}" is not a channel name`);
+  const cron = get('VENDORSCAN_CRON') ?? DEFAULT_CRON;
+  checkCron('VENDORSCAN_CRON', cron);
+  const prefix = get('VENDORSCAN_QUEUE_PREFIX') ?? 'vendorscan';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new ConfigError('VENDORSCAN_QUEUE_PREFIX', `"${prefix}" must be 1 to 64 letters, digits or _ . : -`);
+  return {
+    cacheUrl,
+    databaseUrl: url('DATABASE_URL', ['postgres', 'postgresql']),
+    dataDir: path.resolve(get('VENDORSCAN_DATA_DIR') ?? '.vendorscan'),
+    redisUrl: url('REDIS_URL', ['redis', 'rediss']),
+    queuePrefix: prefix,
+    signaturesDir: get('VENDORSCAN_SIGNATURES') ?? DEFAULT_SIGNATURES_DIR,
+    apiToken: get('VENDORSCAN_API_TOKEN') ?? null,
+    channels,
+    cron,
+    channelsUrl: url('VENDORSCAN_CHANNELS_URL', ['http', 'https', 'file']) ?? DEFAULT_CHANNELS_URL,
+    stalledMs: int('VENDORSCAN_STALLED_MS', 30_000, 1000, 24 * 3600 * 1000),
+    port: int('PORT', 8080, 1, 65535),
+    host: get('HOST') ?? '127.0.0.1',
+  };
+}
+
+export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Throws a ConfigError naming `source` (a variable or a flag) when `cron` is not a cron expression. */
+export function checkCron(source: string, cron: string): void {
+  try {
+    CronExpressionParser.parse(cron, { tz: 'UTC' });
+  } catch (err) {
+    throw new ConfigError(source, `"${cron}" is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** A URL with its password (and any token-like user) replaced, for messages and listings. */
+export function redact(s: string): string {
+  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
+}
+
+/** Where results are kept, in words. */
+export function describeStore(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  return config.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : `embedded PostgreSQL in ${config.dataDir}`;
+}
