@@ -170,27 +170,43 @@ class Reader {
       throw new ElfError(`${what} [${offset}, +${size}) runs past the end of the ${n}-byte file`, at);
     }
   }
-  /** The NUL-terminated string at `index` of the string table [tab, tab + size). */
+  /** Decoded ASCII string tables by file offset; null for a table with other bytes. */
+  private readonly tables = new Map<number, string | null>();
+
+  /**
+   * The NUL-terminated string at `index` of the string table [tab, tab + size). An all-ASCII table
+   * is decoded once and its names are slices of it: several times faster on the 180,000 symbols of
+   * an unstripped node binary than decoding each name.
+   */
   string(tab: number, size: number, index: number, what: string, at: number): string {
     if (index >= size) throw new ElfError(`${what} name offset ${index} is outside its ${size}-byte string table`, at);
+    let text = this.tables.get(tab);
+    if (text === undefined) {
+      text = isAscii(this.bytes, tab, tab + size) ? utf8.decode(this.bytes.subarray(tab, tab + size)) : null;
+      this.tables.set(tab, text);
+    }
+    if (text !== null && text.length === size) {
+      const end = text.indexOf('\0', index);
+      if (end < 0) throw new ElfError(`${what} name is not NUL-terminated within its string table`, tab + index);
+      if (end - index > MAX_NAME_LENGTH) throw new ElfError(`${what} name is longer than ${MAX_NAME_LENGTH} bytes`, tab + index);
+      return text.slice(index, end);
+    }
     const start = tab + index;
     const limit = Math.min(tab + size, start + MAX_NAME_LENGTH + 1);
     const bytes = this.bytes;
     let end = start;
-    let ascii = true;
-    while (end < limit) {
-      const c = bytes[end] as number;
-      if (c === 0) break;
-      if (c >= 0x80) ascii = false;
-      end++;
-    }
+    while (end < limit && bytes[end] !== 0) end++;
     if (end === limit) {
       if (end - start > MAX_NAME_LENGTH) throw new ElfError(`${what} name is longer than ${MAX_NAME_LENGTH} bytes`, start);
       throw new ElfError(`${what} name is not NUL-terminated within its string table`, start);
     }
-    if (ascii && end - start <= 64) return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
     return utf8.decode(bytes.subarray(start, end));
   }
+}
+
+function isAscii(bytes: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((bytes[i] as number) >= 0x80) return false;
+  return true;
 }
 
 interface Header {
