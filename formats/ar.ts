@@ -9,13 +9,16 @@
 //   header      = ar_name:16 ar_date:12 ar_uid:6 ar_gid:6 ar_mode:8 ar_size:10 ar_fmag:"`\n"  ; 60 bytes
 //   ar_size     = 1*DIGIT *SP                  ; decimal bytes of data, BSD name included
 //   pad         = "\n"                         ; when data ends on an odd offset (may be absent at EOF)
-//   ar_name     = "/" *SP                      ; SysV/GNU symbol index, not yielded
+//   ar_name     = "/" *SP                      ; SysV/GNU symbol index (armap), not yielded
 //               | "/SYM64/" *SP                ; GNU 64-bit symbol index, not yielded
 //               | "//" *SP                     ; GNU long-name table: *(name "/\n"), not yielded
 //               | "/" 1*DIGIT *SP              ; GNU long name: offset into the long-name table
 //               | "#1/" 1*DIGIT *SP            ; BSD: the name is the first N bytes of data
 //               | name ["/"] *SP               ; short name, "/"-terminated in GNU archives
 //   BSD symbol indexes are members named "__.SYMDEF" or "__.SYMDEF SORTED" (also "__.SYMDEF_64"...), not yielded.
+//
+//   armap       = count:u32be count*(header:u32be) count*(name NUL)   ; "/": each global symbol that
+//                 a member defines, with the offset of that member's header ("/SYM64/": u64be fields)
 //
 // Thin archives ("!<thin>\n") keep their members in other files and are refused.
 
@@ -31,6 +34,8 @@ export class ArError extends Error {
 
 export interface ArMember {
   name: string;
+  /** Offset of the member's header in the archive. */
+  header: number;
   /** Offset of the member's data (after a BSD name) in the archive. */
   offset: number;
   /** Size of the member's data (without a BSD name). */
@@ -39,6 +44,7 @@ export interface ArMember {
 
 export const MAX_MEMBERS = 1_000_000;
 const MAX_NAME_LENGTH = 4096;
+const MAX_SYMBOL_LENGTH = 65_536;
 const MAGIC = '!<arch>\n';
 const THIN = '!<thin>\n';
 const HEADER = 60;
@@ -74,7 +80,7 @@ function decimal(bytes: Uint8Array, start: number, width: number, what: string):
  * The archive's members in order, special members (symbol indexes, the long-name table) left out.
  * Throws `ArError` when the bytes are not an archive or a header lies.
  */
-export function* arMembers(bytes: Uint8Array): Generator<ArMember> {
+export function* arMembers(bytes: Uint8Array, index?: (data: number, size: number, width: 4 | 8) => void): Generator<ArMember> {
   if (hasPrefix(bytes, THIN)) throw new ArError('thin archive: its members are in other files', 0);
   if (!isAr(bytes)) throw new ArError('no "!<arch>\\n" magic', 0);
   let longNames: { start: number; end: number } | null = null;
@@ -93,7 +99,10 @@ export function* arMembers(bytes: Uint8Array): Generator<ArMember> {
       throw new ArError('padding byte after an odd-sized member is not "\\n"', data + size);
     }
     const raw = ascii(bytes, h, h + 16).replace(/ +$/, '');
-    if (raw === '/' || raw === '/SYM64/') continue;
+    if (raw === '/' || raw === '/SYM64/') {
+      index?.(data, size, raw === '/SYM64/' ? 8 : 4);
+      continue;
+    }
     if (raw === '//') {
       if (longNames) throw new ArError('second long-name table', h);
       longNames = { start: data, end: data + size };
@@ -126,7 +135,7 @@ export function* arMembers(bytes: Uint8Array): Generator<ArMember> {
       name = raw.endsWith('/') ? raw.slice(0, -1) : raw;
     }
     if (name.startsWith('__.SYMDEF')) continue;
-    yield { name, offset, size: length };
+    yield { name, header: h, offset, size: length };
   }
 }
 
@@ -134,4 +143,45 @@ export function* arMembers(bytes: Uint8Array): Generator<ArMember> {
 export function readAr(bytes: Uint8Array): ArMember[] | null {
   if (!isAr(bytes)) return null;
   return [...arMembers(bytes)];
+}
+
+export interface ArIndexEntry {
+  symbol: string;
+  /** Offset of the header of the member that defines it. */
+  header: number;
+}
+
+/**
+ * The GNU/SysV symbol index ("/" or "/SYM64/" member, written by ranlib or `ar s`): the global
+ * symbols the members define, as the linker sees them. It also covers members this module cannot
+ * read further, such as LTO bitcode objects. [] when the archive has no index; null when the bytes
+ * are not an ar archive; `ArError` when a header or the index lies.
+ */
+export function readArIndex(bytes: Uint8Array): ArIndexEntry[] | null {
+  if (!isAr(bytes)) return null;
+  const entries: ArIndexEntry[] = [];
+  const headers = new Set<number>();
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const word = (at: number, width: 4 | 8): number => (width === 4 ? view.getUint32(at) : view.getUint32(at) * 4294967296 + view.getUint32(at + 4));
+  const indexes: { data: number; size: number; width: 4 | 8 }[] = [];
+  for (const m of arMembers(bytes, (data, size, width) => indexes.push({ data, size, width }))) headers.add(m.header);
+  for (const { data, size, width } of indexes) {
+    if (size < width) throw new ArError(`symbol index of ${size} bytes has no count`, data);
+    const count = word(data, width);
+    if (count > (size - width) / (width + 1)) throw new ArError(`symbol index count ${count} does not fit its ${size} bytes`, data);
+    const end = data + size;
+    let name = data + width + count * width;
+    for (let i = 0; i < count; i++) {
+      const at = data + width + i * width;
+      const header = word(at, width);
+      if (!headers.has(header)) throw new ArError(`symbol index entry ${i} points at ${header}, which is no member header`, at);
+      const limit = Math.min(end, name + MAX_SYMBOL_LENGTH + 1);
+      let nul = name;
+      while (nul < limit && bytes[nul] !== 0) nul++;
+      if (nul === limit) throw new ArError(`symbol index name ${i} is not NUL-terminated`, name);
+      entries.push({ symbol: utf8.decode(bytes.subarray(name, nul)), header });
+      name = nul + 1;
+    }
+  }
+  return entries;
 }

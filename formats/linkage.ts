@@ -7,14 +7,15 @@
 // of an archive that are not ELF (or are malformed) give no evidence and are skipped.
 //
 //   copy           ELF: DT_SONAME matches one of lib.sonames, or it defines one of lib.symbols
-//                  ar:  some member defines one of lib.symbols
+//                  ar:  some member defines one of lib.symbols, or the archive's symbol index
+//                       (ranlib's "/" member) lists one: that also covers LTO bitcode members
 //   built-against  ELF: DT_NEEDED matches one of lib.sonames, or it imports lib.symbols and
 //                  defines none; ar: some member imports one and none defines any
 //   unknown        not ELF nor ar, a malformed ELF, or no evidence either way
 //
 // Never throws on malformed input: a lying header is 'unknown', with the parser's error as reason
 // (only ElfError/ArError are caught; anything else would be a bug here and is let through).
-import { ArError, arMembers, isAr } from './ar.ts';
+import { ArError, arMembers, isAr, readArIndex } from './ar.ts';
 import { ElfError, readElfLinkage, type ElfLinkage } from './elf.ts';
 
 export type Linkage = 'copy' | 'built-against' | 'unknown';
@@ -59,8 +60,10 @@ function classifyArchive(bytes: Uint8Array, lib: LibraryIdentity): LinkageVerdic
   let reference: string | null = null;
   let objects = 0;
   let skipped = 0;
+  const names = new Map<number, string>();
   try {
     for (const m of arMembers(bytes)) {
+      names.set(m.header, m.name);
       let l: ElfLinkage | null;
       try {
         l = readElfLinkage(bytes.subarray(m.offset, m.offset + m.size));
@@ -78,6 +81,9 @@ function classifyArchive(bytes: Uint8Array, lib: LibraryIdentity): LinkageVerdic
         if (imported) reference = `archive member ${m.name} references ${imported}`;
       }
     }
+    const wanted = new Set(lib.symbols);
+    const listed = readArIndex(bytes)?.find((e) => wanted.has(e.symbol));
+    if (listed) return { linkage: 'copy', reason: `the archive's symbol index lists ${listed.symbol} as defined by member ${names.get(listed.header) ?? '?'}` };
   } catch (e) {
     if (!(e instanceof ArError)) throw e;
     return { linkage: 'unknown', reason: `malformed ar archive: ${e.message}` };

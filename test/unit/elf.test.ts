@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf, readElfLinkage } from '../../formats/elf.ts';
-import { ArError, arMembers, isAr, readAr } from '../../formats/ar.ts';
+import { ArError, arMembers, isAr, readAr, readArIndex } from '../../formats/ar.ts';
 import { classifyLinkage, sonameMatches } from '../../formats/linkage.ts';
 import { LIBRARY_LINKAGE } from '../../formats/library-linkage.ts';
 
@@ -217,14 +217,46 @@ describe('static archives', () => {
     expect(v.reason).toMatch(/^archive member \S+ references memcpy; no member defines/);
   });
 
+  withFiles("reads the archive's symbol index and trusts it when members are not ELF (LTO bitcode)", ['libzA'], () => {
+    const a = file('libzA');
+    const index = readArIndex(a)!;
+    const members = new Map(readAr(a)!.map((m) => [m.header, m.name]));
+    expect(index.find((e) => e.symbol === 'zlibVersion')).toEqual({ symbol: 'zlibVersion', header: expect.any(Number) as unknown as number });
+    expect(members.get(index.find((e) => e.symbol === 'zlibVersion')!.header)).toBe('zutil.o');
+    if (binutils) {
+      const nm = execFileSync('nm', ['-s', FILES.libzA[0]], { encoding: 'utf8' }).split('\n\n')[0]!.split('\n').filter((l) => l.includes(' in '));
+      expect(index.map((e) => `${e.symbol} in ${members.get(e.header)}`)).toEqual(nm);
+    }
+    // Every member's ELF magic broken, as if they were bitcode: only the index still tells.
+    const b = a.slice();
+    for (const m of readAr(b)!) b[m.offset] = 0x42;
+    expect(classifyLinkage(b, zlib)).toEqual({ linkage: 'copy', reason: "the archive's symbol index lists deflate as defined by member deflate.o" });
+    expect(classifyLinkage(b, openssl).linkage).toBe('unknown');
+    // A lying index: a count larger than the member, an entry pointing at no member header.
+    expect(new TextDecoder().decode(a.subarray(8, 10))).toBe('/ '); // the index is the first member; its data at 68
+    const big = a.slice();
+    new DataView(big.buffer).setUint32(8 + 60, 0x7fffffff);
+    expect(() => readArIndex(big)).toThrow(ArError);
+    const stray = a.slice();
+    new DataView(stray.buffer).setUint32(8 + 60 + 4, 12345);
+    let error: unknown = null;
+    try {
+      readArIndex(stray);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ArError);
+    expect((error as ArError).offset).toBe(8 + 60 + 4);
+  });
+
   it('reads BSD #1/ names and refuses thin archives and broken headers', () => {
     const enc = new TextEncoder();
     const header = (name: string, size: number): string => name.padEnd(16) + '0'.padEnd(12) + '0'.padEnd(6) + '0'.padEnd(6) + '644'.padEnd(8) + String(size).padEnd(10) + '`\n';
     const longName = 'a_rather_long_member_name.o';
     const bsd = enc.encode('!<arch>\n' + header('__.SYMDEF SORTED', 0) + header(`#1/${longName.length}`, longName.length + 3) + longName + 'abc' + header('short.o/', 2) + 'xy');
     expect(readAr(bsd)).toEqual([
-      { name: longName, offset: 8 + 60 + 60 + longName.length, size: 3 },
-      { name: 'short.o', offset: 8 + 60 + 60 + longName.length + 3 + 60, size: 2 },
+      { name: longName, header: 8 + 60, offset: 8 + 60 + 60 + longName.length, size: 3 },
+      { name: 'short.o', header: 8 + 60 + 60 + longName.length + 3, offset: 8 + 60 + 60 + longName.length + 3 + 60, size: 2 },
     ]);
     expect(readAr(enc.encode('!<arch>\n'))).toEqual([]);
     expect(readAr(enc.encode('not an archive'))).toBeNull();
@@ -412,7 +444,7 @@ describe('mutation fuzzing', () => {
         for (let i = 0; i < rounds; i++) {
           const b = mutate(base, spots, next);
           const t = performance.now();
-          const parsers = isAr(base) ? [readAr, (x: Uint8Array) => classifyLinkage(x, zlib)] : [readElfLinkage, parseElf, (x: Uint8Array) => classifyLinkage(x, zlib)];
+          const parsers = isAr(base) ? [readAr, readArIndex, (x: Uint8Array) => classifyLinkage(x, zlib)] : [readElfLinkage, parseElf, (x: Uint8Array) => classifyLinkage(x, zlib)];
           for (const p of parsers) outcomes[tolerant(b, p)]++;
           worst = Math.max(worst, performance.now() - t);
         }
