@@ -6,7 +6,7 @@
 // Hand-written rather than taken from npm: the candidates looked at (`elfy` 1.0.0, `elf-tools`
 // 1.1.2, `elfinfo` 0.4.0-beta) are small, unmaintained or beta, read through Node Buffers without
 // checking a header's offsets against the file, and build an object per section/symbol whether
-// wanted or not. This one is ~400 lines with no dependencies, checks every offset and size it
+// wanted or not. This one is ~450 lines with no dependencies, checks every offset and size it
 // follows against the buffer before reading (a lying header is an `ElfError` naming the byte
 // offset, never a RangeError), caps every loop, and walks symbol tables without building objects
 // when only the linkage sets are wanted.
