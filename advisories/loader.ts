@@ -186,14 +186,18 @@ function inRange(version: string, range: OsvRange, compare: CompareVersions): bo
   // Sorting the events and walking them leaves the state of the last event at or below the
   // version; find that event directly. At equal versions a fixed/last_affected outranks an
   // introduced, so {introduced X, fixed X} is empty and last_affected X still covers X itself.
+  const points = range.events.flatMap((e): Point[] =>
+    e.introduced !== undefined ? [{ version: e.introduced, kind: 'introduced' }]
+    : e.fixed !== undefined ? [{ version: e.fixed, kind: 'fixed' }]
+    : e.last_affected !== undefined ? [{ version: e.last_affected, kind: 'last_affected' }]
+    : [],
+  );
+  // Below every introduced event nothing can turn the range on: decide that without the other
+  // bounds, so a bound the comparator cannot read only matters where it could change the answer.
+  const starts = points.filter((p) => p.kind === 'introduced');
+  if (!starts.some((p) => p.version === '0' || compare(version, p.version) >= 0)) return false;
   let last: Point | null = null;
-  for (const e of range.events) {
-    const p: Point | null =
-      e.introduced !== undefined ? { version: e.introduced, kind: 'introduced' }
-      : e.fixed !== undefined ? { version: e.fixed, kind: 'fixed' }
-      : e.last_affected !== undefined ? { version: e.last_affected, kind: 'last_affected' }
-      : null;
-    if (!p) continue;
+  for (const p of points) {
     const reached =
       p.kind === 'introduced' ? p.version === '0' || compare(version, p.version) >= 0
       : p.kind === 'fixed' ? compare(version, p.version) >= 0
