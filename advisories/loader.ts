@@ -183,9 +183,6 @@ interface Point {
 function inRange(version: string, range: OsvRange, compare: CompareVersions): boolean {
   const limits = range.events.flatMap((e) => (e.limit === undefined ? [] : [e.limit]));
   if (limits.length > 0 && !limits.some((l) => l.includes('*') || compare(version, l) < 0)) return false;
-  // Sorting the events and walking them leaves the state of the last event at or below the
-  // version; find that event directly. At equal versions a fixed/last_affected outranks an
-  // introduced, so {introduced X, fixed X} is empty and last_affected X still covers X itself.
   const points = range.events.flatMap((e): Point[] =>
     e.introduced !== undefined ? [{ version: e.introduced, kind: 'introduced' }]
     : e.fixed !== undefined ? [{ version: e.fixed, kind: 'fixed' }]
@@ -196,6 +193,9 @@ function inRange(version: string, range: OsvRange, compare: CompareVersions): bo
   // bounds, so a bound the comparator cannot read only matters where it could change the answer.
   const starts = points.filter((p) => p.kind === 'introduced');
   if (!starts.some((p) => p.version === '0' || compare(version, p.version) >= 0)) return false;
+  // Sorting the events and walking them leaves the state of the last event at or below the
+  // version; find that event directly. At equal versions a fixed/last_affected outranks an
+  // introduced, so {introduced X, fixed X} is empty and last_affected X still covers X itself.
   let last: Point | null = null;
   for (const p of points) {
     const reached =
