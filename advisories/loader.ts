@@ -149,8 +149,11 @@ function loadFile(file: string): Advisory {
   return record;
 }
 
-/** Every *.json advisory in each folder (osv-schema.json is the schema, not an advisory); ids unique across all. */
-export function loadAdvisories(dirs: string[]): Advisory[] {
+/**
+ * Every *.json advisory in each folder (osv-schema.json is the schema, not an advisory); ids unique
+ * across all. By default the bundled folder; with extra folders, pass [BUNDLED_ADVISORIES_DIR, ...extra].
+ */
+export function loadAdvisories(dirs: string[] = [BUNDLED_ADVISORIES_DIR]): Advisory[] {
   const advisories: Advisory[] = [];
   const seen = new Map<string, string>();
   for (const dir of dirs) {

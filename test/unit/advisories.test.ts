@@ -59,6 +59,7 @@ describe('bundled advisories', () => {
     const files = readdirSync(BUNDLED_ADVISORIES_DIR).filter((n) => n.endsWith('.json') && n !== 'osv-schema.json');
     expect(bundled.map((a) => path.basename(a.file)).sort()).toEqual(files.sort());
     expect(bundled.length).toBeGreaterThan(20);
+    expect(loadAdvisories().map((a) => a.id)).toEqual(bundled.map((a) => a.id)); // the bundled folder by default
     for (const a of bundled) {
       expect(a.references?.length, a.id).toBeGreaterThan(0);
       expect(a.affected?.length, a.id).toBeGreaterThan(0);
