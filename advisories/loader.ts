@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { LIBRARY_PACKAGES } from '../workers/findings/vendored.ts';
+import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
 
 export const BUNDLED_ADVISORIES_DIR = path.dirname(fileURLToPath(import.meta.url));
 const SCHEMA_FILE = path.join(BUNDLED_ADVISORIES_DIR, 'osv-schema.json');

@@ -32,7 +32,10 @@ type FileKey = keyof typeof FILES;
 const cache = new Map<FileKey, Uint8Array>();
 function file(key: FileKey): Uint8Array {
   let b = cache.get(key);
-  if (!b) cache.set(key, (b = new Uint8Array(readFileSync(FILES[key][0]))));
+  if (!b) {
+    b = new Uint8Array(readFileSync(FILES[key][0]));
+    cache.set(key, b);
+  }
   return b;
 }
 function missing(...keys: FileKey[]): FileKey[] {
@@ -251,9 +254,9 @@ describe('static archives', () => {
 
   it('reads BSD #1/ names and refuses thin archives and broken headers', () => {
     const enc = new TextEncoder();
-    const header = (name: string, size: number): string => name.padEnd(16) + '0'.padEnd(12) + '0'.padEnd(6) + '0'.padEnd(6) + '644'.padEnd(8) + String(size).padEnd(10) + '`\n';
+    const header = (name: string, size: number): string => `${name.padEnd(16) + '0'.padEnd(12) + '0'.padEnd(6) + '0'.padEnd(6) + '644'.padEnd(8) + String(size).padEnd(10)}\`\n`;
     const longName = 'a_rather_long_member_name.o';
-    const bsd = enc.encode('!<arch>\n' + header('__.SYMDEF SORTED', 0) + header(`#1/${longName.length}`, longName.length + 3) + longName + 'abc' + header('short.o/', 2) + 'xy');
+    const bsd = enc.encode(`!<arch>\n${header('__.SYMDEF SORTED', 0)}${header(`#1/${longName.length}`, longName.length + 3)}${longName}abc${header('short.o/', 2)}xy`);
     expect(readAr(bsd)).toEqual([
       { name: longName, header: 8 + 60, offset: 8 + 60 + 60 + longName.length, size: 3 },
       { name: 'short.o', header: 8 + 60 + 60 + longName.length + 3, offset: 8 + 60 + 60 + longName.length + 3 + 60, size: 2 },
@@ -263,13 +266,13 @@ describe('static archives', () => {
     expect(isAr(enc.encode('!<thin>\n'))).toBe(false);
     expect(() => [...arMembers(enc.encode('!<thin>\n'))]).toThrow(ArError);
     const cases: [string, number][] = [
-      ['!<arch>\n' + header('x.o/', 100) + 'short', 8 + 48], // size past the end
-      ['!<arch>\n' + header('x.o/', 2).replace('`\n', 'XX') + 'ab', 8 + 58], // bad ar_fmag
-      ['!<arch>\n' + header('x.o/', 2).replace('2 ', '-2') + 'ab', 8 + 48], // not a decimal
-      ['!<arch>\n' + header('/5', 2) + 'ab', 8], // long name without a table
-      ['!<arch>\n' + header('//', 4) + 'ab/\n' + header('/9', 0), 8 + 60 + 4], // offset outside the table
-      ['!<arch>\n' + header('x.o/', 1) + 'aZ', 8 + 60 + 1], // bad padding
-      ['!<arch>\n' + header('x.o/', 0) + 'tail', 8 + 60], // a header cut short
+      [`!<arch>\n${header('x.o/', 100)}short`, 8 + 48], // size past the end
+      [`!<arch>\n${header('x.o/', 2).replace('`\n', 'XX')}ab`, 8 + 58], // bad ar_fmag
+      [`!<arch>\n${header('x.o/', 2).replace('2 ', '-2')}ab`, 8 + 48], // not a decimal
+      [`!<arch>\n${header('/5', 2)}ab`, 8], // long name without a table
+      [`!<arch>\n${header('//', 4)}ab/\n${header('/9', 0)}`, 8 + 60 + 4], // offset outside the table
+      [`!<arch>\n${header('x.o/', 1)}aZ`, 8 + 60 + 1], // bad padding
+      [`!<arch>\n${header('x.o/', 0)}tail`, 8 + 60], // a header cut short
     ];
     for (const [text, offset] of cases) {
       const bytes = enc.encode(text);
