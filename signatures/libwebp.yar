@@ -11,6 +11,8 @@
 rule libwebp_version_function {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "exported-version-function"
     confidence = "high"
     version_packed = "$fn"
@@ -31,6 +33,8 @@ rule libwebp_version_function {
 rule libwebp_sharp_libvips_pin {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "product-pin"
     confidence = "medium"
     version_from = "$vips"
@@ -49,6 +53,8 @@ rule libwebp_sharp_libvips_pin {
 rule libwebp_presence {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "presence-string"
     confidence = "high"
   strings:

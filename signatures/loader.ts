@@ -1,6 +1,7 @@
 // Loads the signature folder at start-up: every .yar file compiles (else file, line, column),
 // every rule declares library/evidence/confidence and a version reader that fits it (else file
-// and rule), rule names are unique; and a digest that changes whenever any signature changes.
+// and rule), every rule names its library's sonames and symbols, alike across the library's
+// rules (library-linkage.ts), rule names are unique; and a digest that changes whenever any signature changes.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,12 +10,15 @@ import { compileRules, RuleCompileError } from '../yara/rules.ts';
 import type { RuleSource } from '../yara/rule-source.ts';
 import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
 import { VendorscanError } from '../errors/errors.ts';
+import { libraryIdentities, type DeclaredIdentity } from './library-linkage.ts';
 
 export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 export interface SignatureSet {
   sources: RuleSource[];
   rules: Map<string, SignatureMeta>;
+  /** Per library: the sonames and exported functions its meta declares (library-linkage.ts). */
+  identities: Map<string, DeclaredIdentity>;
   digest: string;
 }
 
@@ -82,17 +86,26 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
     throw err;
   }
   const rules = new Map<string, SignatureMeta>();
+  const origins = new Map<string, string>();
   const digest = createHash('sha256');
   for (const source of sources) {
     digest.update(`${path.basename(source.origin)}\0${source.text}\0`);
     for (const rule of parseRules(source.text)) {
       try {
-        rules.set(rule.name, signatureMeta(rule.meta, rule.strings));
+        const meta = signatureMeta(rule.meta, rule.strings);
+        for (const key of ['sonames', 'symbols']) {
+          if (rule.meta[key] === undefined) throw new SignatureMetaError(`meta ${key} is missing (a comma list, "" for none; see signatures/library-linkage.ts)`);
+        }
+        rules.set(rule.name, meta);
+        origins.set(rule.name, source.origin);
       } catch (err) {
         if (err instanceof SignatureMetaError) throw new SignatureError(`${source.origin}: rule ${rule.name}: ${err.message}`);
         throw err;
       }
     }
   }
-  return { sources, rules, digest: digest.digest('hex') };
+  const identities = libraryIdentities(rules, (rule, message) => {
+    throw new SignatureError(`${origins.get(rule)}: rule ${rule}: ${message}`);
+  });
+  return { sources, rules, identities, digest: digest.digest('hex') };
 }
