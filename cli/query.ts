@@ -1,6 +1,6 @@
 // `vendorscan query --library libwebp --version '<1.3.2'`: the API's vendors answer, in a terminal.
 import { parseVersionRange } from '../signatures/version.ts';
-import { vendors, type UnknownMode } from '../store/queries.ts';
+import { LINKAGE_CHOICES, linkagesOf, vendors, type LinkageChoice, type UnknownMode } from '../store/queries.ts';
 import { latestCompletedRun } from '../store/runs.ts';
 import { openResultsStore } from '../store/migrate.ts';
 import { loadConfig } from '../services/config.ts';
@@ -14,6 +14,9 @@ const usage = `Usage: vendorscan query --library NAME [--version RANGE] [options
   --run ID             a run (default: the latest completed run)
   --unknown MODE       include|exclude|only copies without a readable version (default include)
   --all                also the library's own packages (default: vendored copies only)
+  --linkage WHICH      any|copy|built-against|unknown (default: copy and unknown; built-against
+                       findings are programs linked to the shared library, not copies: 'any'
+                       or 'built-against' answers "who links it")
   --limit N            rows (default 1000)
   --format table|jsonl
 `;
@@ -31,6 +34,7 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
     run: { type: 'string' },
     unknown: { type: 'string' },
     all: { type: 'boolean' },
+    linkage: { type: 'string' },
     limit: { type: 'string' },
     format: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -42,6 +46,8 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
   if (!v.library) throw new UsageError('--library is required');
   const unknown = (v.unknown ?? 'include') as UnknownMode;
   if (!['include', 'exclude', 'only'].includes(unknown)) throw new UsageError(`--unknown must be include, exclude or only, got "${v.unknown}"`);
+  const linkage = v.linkage as LinkageChoice | undefined;
+  if (linkage !== undefined && !LINKAGE_CHOICES.includes(linkage)) throw new UsageError(`--linkage must be ${LINKAGE_CHOICES.join(', ')}, got "${v.linkage}"`);
   let range = null;
   try {
     range = v.version ? parseVersionRange(v.version) : null;
@@ -57,14 +63,15 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
       io.stdout.write('No completed run yet: run `vendorscan scan` first.\n');
       return 0;
     }
-    const result = await vendors(db, { runId, library: v.library, range, vendored: v.all ? null : true, unknown, limit, offset: 0 });
+    const result = await vendors(db, { runId, library: v.library, range, vendored: v.all ? null : true, unknown, linkage: linkagesOf(linkage), limit, offset: 0 });
     if (v.format === 'jsonl') {
       for (const r of result.rows) io.stdout.write(`${JSON.stringify({ run: runId, ...r })}\n`);
       return 0;
     }
-    io.stdout.write(`Run ${runId}: ${result.total} ${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of ${v.library}${v.version ? ` ${v.version}` : ''}${unknown === 'exclude' ? '' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)'}\n`);
+    const what = linkage === 'built-against' ? `program${result.total === 1 ? '' : 's'} built against` : `${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of`;
+    io.stdout.write(`Run ${runId}: ${result.total} ${what}${linkage === 'any' ? ' or built against' : ''} ${v.library}${v.version ? ` ${v.version}` : ''}${unknown === 'exclude' ? '' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)'}\n`);
     for (const r of result.rows) {
-      io.stdout.write(`${(r.version ?? (r.versionRaw ? `? (${r.versionRaw})` : '?')).padEnd(24)} ${r.confidence.padEnd(7)} ${r.storePath}${r.file ? `/${r.file}` : ''}${r.vendored ? '' : '  (own package)'}\n`);
+      io.stdout.write(`${(r.version ?? (r.versionRaw ? `? (${r.versionRaw})` : '?')).padEnd(24)} ${r.confidence.padEnd(7)} ${r.linkage.padEnd(13)} ${r.storePath}${r.file ? `/${r.file}` : ''}${r.vendored ? '' : '  (own package)'}\n`);
     }
     return 0;
   } finally {

@@ -17,6 +17,8 @@ export function findingJson(f: FileFinding): string {
     confidence: f.confidence,
     evidence: f.evidence,
     vendored: f.vendored,
+    linkage: f.linkage,
+    linkageReason: f.linkageReason,
     matches: f.matches,
   });
 }
@@ -25,8 +27,8 @@ export function findingsTable(findings: FileFinding[]): string {
   if (findings.length === 0) return 'No findings.\n';
   const rows = [...findings]
     .sort((a, b) => a.library.localeCompare(b.library) || a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file))
-    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.storePath + (f.file ? `/${f.file}` : ''), f.rule]);
-  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'FILE', 'RULE'];
+    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.linkage, f.storePath + (f.file ? `/${f.file}` : ''), f.rule]);
+  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'LINKAGE', 'FILE', 'RULE'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;

@@ -4,6 +4,7 @@
 import type { NarVisitor } from '../nix/nar.ts';
 import type { FileMatcher, RuleHit } from '../yara/file-matcher.ts';
 import { isBinaryObject } from '../signatures/binary-object.ts';
+import type { FileLinkage } from '../signatures/file-linkage.ts';
 
 /** Bytes needed to recognise a binary object by its magic. */
 const HEAD_BYTES = 8;
@@ -11,7 +12,15 @@ const HEAD_BYTES = 8;
 export interface FileHits {
   file: string;
   hits: RuleHit[];
+  /** Per library found: copy, built-against or unknown, with the reason (see FileInspector). */
+  linkage?: FileLinkage;
 }
+
+/**
+ * Reads more out of a file that has hits, while its bytes are still held: the scan thread passes
+ * the linkage check here (signatures/file-linkage.ts). `whole` is null for a file read in windows.
+ */
+export type FileInspector = (hits: RuleHit[], whole: Uint8Array | null) => FileLinkage | undefined;
 
 export class NarMatchVisitor implements NarVisitor {
   files = 0;
@@ -24,12 +33,15 @@ export class NarMatchVisitor implements NarVisitor {
 
   private readonly matcher: FileMatcher;
   private readonly binaryOnly: boolean;
+  private readonly inspect: FileInspector | undefined;
   constructor(
     matcher: FileMatcher,
     binaryOnly: boolean,
+    inspect?: FileInspector,
   ) {
     this.matcher = matcher;
     this.binaryOnly = binaryOnly;
+    this.inspect = inspect;
   }
 
   fileStart(path: string, size: number): void {
@@ -70,8 +82,12 @@ export class NarMatchVisitor implements NarVisitor {
       this.matcher.data(this.head.subarray(0, this.headLength));
     }
     if (this.state === 'matching') {
-      const hits = this.matcher.end();
-      if (hits.length > 0) this.done.push({ file: this.path, hits });
+      let linkage: FileLinkage | undefined;
+      const inspect = this.inspect;
+      const hits = this.matcher.end(inspect ? (h, whole) => {
+        if (h.length > 0) linkage = inspect(h, whole);
+      } : undefined);
+      if (hits.length > 0) this.done.push(linkage ? { file: this.path, hits, linkage } : { file: this.path, hits });
     }
     this.state = 'skipping';
   }

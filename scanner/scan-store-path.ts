@@ -9,7 +9,7 @@ import { decompress, parseCompression, type DecompressOptions } from '../decompr
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
-import { NarMatchVisitor, type FileHits } from './nar-match-visitor.ts';
+import { NarMatchVisitor, type FileHits, type FileInspector } from './nar-match-visitor.ts';
 import type { FileFinding, PathResult } from './path-result.ts';
 
 export interface ScanDeps {
@@ -17,6 +17,8 @@ export interface ScanDeps {
   matcher: FileMatcher;
   /** Skip files that are not binary objects (true when only library signatures are loaded). */
   binaryOnly: boolean;
+  /** Reads a hit file's linkage while its bytes are held (scan-thread.ts passes LinkageChecker). */
+  inspect?: FileInspector;
   decompress?: DecompressOptions;
   toFindings(storePath: string, files: FileHits[]): FileFinding[];
   /** Called as bytes flow, with increments since the last call. */
@@ -72,7 +74,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect);
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 

@@ -6,6 +6,7 @@ import { compileRules } from '../yara/rules.ts';
 import { FileMatcher } from '../yara/file-matcher.ts';
 import { fileFindings } from '../signatures/file-findings.ts';
 import { ruleMetas } from '../signatures/loader.ts';
+import { LinkageChecker } from '../signatures/file-linkage.ts';
 import { scanStorePath } from './scan-store-path.ts';
 import type { FromThread, ScanThreadConfig, ToThread } from './scan-thread-protocol.ts';
 
@@ -20,6 +21,7 @@ async function main(config: ScanThreadConfig): Promise<void> {
   if (!port) throw new Error('scan-thread.ts runs only as a scan thread (node:worker_threads), started by ScanThreadPool');
   const rules = compileRules(config.ruleSources);
   const metas = ruleMetas(config.ruleSources);
+  const linkage = new LinkageChecker(metas);
   const cache = openBinaryCache(config.cacheUrl, config.cacheOptions);
   let downloaded = 0;
   let nar = 0;
@@ -45,8 +47,9 @@ async function main(config: ScanThreadConfig): Promise<void> {
       cache,
       matcher,
       binaryOnly: config.binaryOnly,
+      inspect: (hits, whole) => linkage.check(hits, whole),
       decompress: config.decompress,
-      toFindings: (storePath, files) => files.flatMap((f) => fileFindings(storePath, f.file, f.hits, metas)),
+      toFindings: (storePath, files) => files.flatMap((f) => fileFindings(storePath, f.file, f.hits, metas, f.linkage)),
       onBytes: (d, n) => {
         downloaded += d;
         nar += n;

@@ -3,8 +3,25 @@
 // which orders like the version module, so they run on the (library, version_key) index.
 import type { Queryable } from './database.ts';
 import { versionSortKey, type VersionRange } from '../signatures/version.ts';
+import type { Linkage } from '../signatures/finding.ts';
 
 export type UnknownMode = 'include' | 'exclude' | 'only';
+
+/** What `--linkage` / `linkage=` accept: one linkage, or any. */
+export const LINKAGE_CHOICES = ['any', 'copy', 'built-against', 'unknown'] as const;
+export type LinkageChoice = (typeof LINKAGE_CHOICES)[number];
+
+/**
+ * The linkages a choice selects. Default: copies and unknowns (a possible copy is never hidden);
+ * built-against findings are not copies and only answer "who links X" (`any` or `built-against`).
+ */
+export function linkagesOf(choice: LinkageChoice | undefined): Linkage[] | null {
+  if (choice === 'any') return null;
+  return choice === undefined ? ['copy', 'unknown'] : [choice];
+}
+
+/** Findings that count as copies: everything but built-against. */
+const NOT_BUILT_AGAINST = `f.linkage <> 'built-against'`;
 
 export interface VendorsQuery {
   runId: number;
@@ -13,6 +30,8 @@ export interface VendorsQuery {
   /** true: only vendored copies (default); false: only the library's own packages; null: both. */
   vendored: boolean | null;
   unknown: UnknownMode;
+  /** Which linkages (linkagesOf); null: any; absent: copy and unknown (built-against is no copy). */
+  linkage?: Linkage[] | null;
   limit: number;
   offset: number;
 }
@@ -28,6 +47,8 @@ export interface VendorRow {
   evidence: string;
   rule: string;
   vendored: boolean;
+  linkage: Linkage;
+  linkageReason: string;
 }
 
 const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
@@ -52,10 +73,16 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   else if (q.unknown === 'exclude') where.push(known.join(' AND '));
   else where.push(`(${known.join(' AND ')} OR f.version_key IS NULL)`);
   if (q.vendored !== null) where.push(q.vendored ? VENDORED : `NOT ${VENDORED}`);
+  const linkage = q.linkage === undefined ? linkagesOf(undefined) : q.linkage;
+  if (linkage !== null) {
+    params.push(linkage);
+    where.push(`f.linkage = ANY($${params.length}::text[])`);
+  }
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
   return {
     count: `SELECT count(*) AS n ${from}`,
-    page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
+    page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
+            f.linkage, f.linkage_reason
      ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     params,
   };
@@ -78,6 +105,8 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
       evidence: String(r['evidence']),
       rule: String(r['rule']),
       vendored: Boolean(r['vendored']),
+      linkage: r['linkage'] as Linkage,
+      linkageReason: String(r['linkage_reason']),
     })),
   };
 }
@@ -88,12 +117,16 @@ export interface LibraryRow {
   copies: number;
   storePaths: number;
   vendoredCopies: number;
+  /** Programs built against the shared library (not copies, not in the counts above). */
+  builtAgainst: number;
 }
 
 export async function libraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT f.library, f.version, count(*) AS copies, count(DISTINCT rp.store_path_id) AS store_paths,
-            count(*) FILTER (WHERE ${VENDORED}) AS vendored_copies
+    `SELECT f.library, f.version, count(*) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS copies,
+            count(DISTINCT rp.store_path_id) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS store_paths,
+            count(*) FILTER (WHERE ${VENDORED} AND ${NOT_BUILT_AGAINST}) AS vendored_copies,
+            count(*) FILTER (WHERE f.linkage = 'built-against') AS built_against
      FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id
      WHERE rp.run_id = $1 GROUP BY f.library, f.version, f.version_key ORDER BY f.library, f.version_key NULLS FIRST`,
     [runId],
@@ -104,6 +137,7 @@ export async function libraries(db: Queryable, runId: number): Promise<LibraryRo
     copies: Number(r['copies']),
     storePaths: Number(r['store_paths']),
     vendoredCopies: Number(r['vendored_copies']),
+    builtAgainst: Number(r['built_against']),
   }));
 }
 

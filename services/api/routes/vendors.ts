@@ -1,6 +1,6 @@
 // GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
 import type { FastifyPluginAsync } from 'fastify';
-import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/queries.ts';
+import { isKnownLibrary, LINKAGE_CHOICES, linkagesOf, vendors, type LinkageChoice, type UnknownMode } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
@@ -12,6 +12,7 @@ interface VendorsQuery {
   run?: string;
   vendored: 'true' | 'false' | 'any';
   unknown: UnknownMode;
+  linkage?: LinkageChoice;
   limit: number;
   offset: number;
 }
@@ -35,6 +36,11 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             run: runIdParam,
             vendored: { type: 'string', enum: ['true', 'false', 'any'], default: 'true' },
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
+            linkage: {
+              type: 'string',
+              enum: [...LINKAGE_CHOICES],
+              description: "default: copy and unknown; built-against findings (programs linked to the shared library) are not copies: 'any' or 'built-against' shows who links it",
+            },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
           },
@@ -53,7 +59,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         }
       }
       const runId = await resolveRun(deps, q.run);
-      const result = await vendors(deps.db, { runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      const result = await vendors(deps.db, { runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, linkage: linkagesOf(q.linkage), limit: q.limit, offset: q.offset });
       return { run: runId, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
     },
   );
