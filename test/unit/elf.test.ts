@@ -26,6 +26,9 @@ const FILES = {
   s390xLibdl: ['/usr/s390x-linux-gnu/lib/libdl.so.2', 'libc6-s390x-cross'],
   ppcLibm: ['/usr/powerpc-linux-gnu/lib/libm.so.6', 'libc6-powerpc-cross'],
   ppcLibdl: ['/usr/powerpc-linux-gnu/lib/libdl.so.2', 'libc6-powerpc-cross'],
+  // Suspects of the linkage sweep (npm run sweep): header version strings, shared library NEEDed.
+  fontmanager: ['/usr/lib/jvm/java-17-openjdk-amd64/lib/libfontmanager.so', 'openjdk-17-jre-headless'],
+  cryptography: ['/usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_openssl.abi3.so', 'python3-cryptography'],
 } as const;
 type FileKey = keyof typeof FILES;
 
@@ -109,6 +112,18 @@ describe('ELF linkage of real binaries', () => {
     expect(classifyLinkage(file('osslsigncode'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
     expect(classifyLinkage(file('osslsigncode'), zlib).linkage).toBe('built-against');
     expect(classifyLinkage(file('osslsigncode'), IDENTITIES.get('libpng')!).linkage).toBe('unknown');
+  });
+
+  // Each suspect the sweep found (a finding in a file that NEEDs the library's soname and is not
+  // the library): before linkage evidence each was reported as a vendored copy.
+  withFiles("the sweep's suspects are built against the shared library, not copies", ['fontmanager', 'cryptography'], () => {
+    // OpenJDK's font manager NEEDs libfreetype.so.6 (the freetype presence strings are FreeType's
+    // header and error names); python3-cryptography's binding NEEDs libssl.so.3 and carries
+    // OPENSSL_VERSION_TEXT from the headers it was compiled against.
+    expect(classifyLinkage(file('fontmanager'), IDENTITIES.get('freetype')!)).toEqual({ linkage: 'built-against', reason: 'NEEDs libfreetype.so.6' });
+    expect(readElfLinkage(file('fontmanager'))!.imported).toContain('FT_Init_FreeType');
+    expect(classifyLinkage(file('cryptography'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
+    expect(readElfLinkage(file('cryptography'))!.defined).not.toContain('OpenSSL_version');
   });
 
   withFiles('libcrypto.so.3 is a copy of OpenSSL: it is the library (DT_SONAME) and defines its functions', ['libcrypto'], () => {
