@@ -29,6 +29,8 @@ const FILES = {
   // Suspects of the linkage sweep (npm run sweep): header version strings, shared library NEEDed.
   fontmanager: ['/usr/lib/jvm/java-17-openjdk-amd64/lib/libfontmanager.so', 'openjdk-17-jre-headless'],
   cryptography: ['/usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_openssl.abi3.so', 'python3-cryptography'],
+  erlangCrypto: ['/usr/lib/erlang/lib/crypto-5.1.2/priv/lib/crypto.so', 'erlang-crypto'],
+  opensslCli: ['/usr/bin/openssl', 'openssl'],
 } as const;
 type FileKey = keyof typeof FILES;
 
@@ -116,7 +118,7 @@ describe('ELF linkage of real binaries', () => {
 
   // Each suspect the sweep found (a finding in a file that NEEDs the library's soname and is not
   // the library): before linkage evidence each was reported as a vendored copy.
-  withFiles("the sweep's suspects are built against the shared library, not copies", ['fontmanager', 'cryptography'], () => {
+  withFiles("the sweep's suspects are built against the shared library, not copies", ['fontmanager', 'cryptography', 'erlangCrypto', 'opensslCli'], () => {
     // OpenJDK's font manager NEEDs libfreetype.so.6 (the freetype presence strings are FreeType's
     // header and error names); python3-cryptography's binding NEEDs libssl.so.3 and carries
     // OPENSSL_VERSION_TEXT from the headers it was compiled against.
@@ -124,6 +126,9 @@ describe('ELF linkage of real binaries', () => {
     expect(readElfLinkage(file('fontmanager'))!.imported).toContain('FT_Init_FreeType');
     expect(classifyLinkage(file('cryptography'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
     expect(readElfLinkage(file('cryptography'))!.defined).not.toContain('OpenSSL_version');
+    // Erlang's crypto NIF NEEDs only libcrypto.so.3; the openssl command line tool both.
+    expect(classifyLinkage(file('erlangCrypto'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libcrypto.so.3' });
+    expect(classifyLinkage(file('opensslCli'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
   });
 
   withFiles('libcrypto.so.3 is a copy of OpenSSL: it is the library (DT_SONAME) and defines its functions', ['libcrypto'], () => {
