@@ -158,8 +158,9 @@ function readCentralDirectory(b: Uint8Array, loc: ZipLocation, ctx: ReaderContex
   }
   const stop = Math.min(loc.cdEnd, loc.cdStart + ctx.limits.maxHeaderBytes);
   let at = loc.cdStart;
+  let files = 0;
   for (let i = 0; i < loc.entries; i++) {
-    if (out.length >= ctx.limits.maxMembers) {
+    if (files >= ctx.limits.maxMembers) {
       ctx.warn(`central directory lists ${loc.entries} entries, over the ${ctx.limits.maxMembers}-member cap; the rest are not read`);
       break;
     }
@@ -189,6 +190,7 @@ function readCentralDirectory(b: Uint8Array, loc: ZipLocation, ctx: ReaderContex
       compressedSize = z.compressed ?? compressedSize;
       localOffset = z.offset ?? localOffset;
     }
+    if (!(nameLength > 0 && b[at + 46 + nameLength - 1] === 0x2f)) files++;
     out.push({
       index: i,
       name: decodeName(rawName, (flags & 0x800) !== 0),
