@@ -31,7 +31,7 @@ class CallbackError {
   }
 }
 
-const PEEK_INPUT = 64 * 1024;
+const PEEK_OUTPUT = 1024 * 1024;
 
 /** One walk: its budget and warnings, shared by every level. */
 export class Walk {
@@ -58,12 +58,15 @@ export class Walk {
     return { format, members: this.budget.members, bytes: this.budget.bytes, warnings };
   }
 
-  /** Runs `body`, turning any fault of ours into a warning; the caller's exceptions go through. */
+  /**
+   * Runs `body`, turning any fault of ours into a warning. The caller's own exceptions travel up
+   * wrapped (so no enclosing level swallows them) and are unwrapped by the public entry points.
+   */
   guard(path: string, body: () => void): void {
     try {
       body();
     } catch (e) {
-      if (e instanceof CallbackError) throw e.error;
+      if (e instanceof CallbackError) throw e;
       this.warn(path, `internal error, walk of this archive stopped: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
@@ -143,16 +146,22 @@ export class Walk {
     });
   }
 
-  /** A gzip or zstd layer: opened only when what it holds starts like a tar. */
+  /**
+   * A gzip or zstd layer: opened only when what it holds starts like a tar. The start is peeked
+   * at first (gzip: 4 KiB of input; zstd: 256 KiB, enough for whole blocks), so a compressed
+   * file that is not a tar costs little. A peek that overflows 1 MiB is a bomb suspect and goes
+   * to the full, ratio-capped decompression, which says so.
+   */
   private layer(path: string, b: Uint8Array, depth: number, kind: Decompressor): void {
-    const whole = b.length <= PEEK_INPUT;
-    const peek = decompress(kind, b.subarray(0, PEEK_INPUT), 1024 * 1024, !whole);
+    const peekInput = kind === 'gzip' ? 4 * 1024 : 256 * 1024;
+    const whole = b.length <= peekInput;
+    const peek = decompress(kind, b.subarray(0, peekInput), PEEK_OUTPUT, !whole);
     let head: Uint8Array | null = peek.ok ? peek.data : null;
-    if (!peek.ok && peek.overCap) head = null;
-    if (head && head.length < 512 && !whole) head = null; // zstd may hold its output back: look at all of it
+    if (head && head.length < 512 && !whole) head = null; // held back in the decoder: look at all of it
     if (head && !isTar(head)) return;
+    if (!peek.ok && !peek.overCap && whole) return; // corrupt, and all of it was seen: no archive
     const cap = Math.min(this.budget.remainingBytes(), ratioCap(this.limits, b.length));
-    const r = decompress(kind, b, cap);
+    const r = whole && peek.ok ? peek : decompress(kind, b, cap);
     if (!r.ok) {
       if (!r.overCap) {
         if (head) this.warn(path, `${kind} layer: ${r.reason}; not opened`);
@@ -166,12 +175,25 @@ export class Walk {
       return;
     }
     if (!isTar(r.data)) return;
+    if (r.data.length > this.budget.remainingBytes()) {
+      this.budget.exhausted = 'bytes';
+      this.warn(path, `${kind} layer of ${r.data.length} bytes would pass the ${this.limits.maxTotalBytes}-byte total cap; not opened`);
+      return;
+    }
     if (isBombRatio(this.limits, b.length, r.data.length)) {
       this.warn(path, `${kind} layer inflates ${b.length} bytes to ${r.data.length} (a bomb); not opened`);
       return;
     }
     this.budget.bytes += r.data.length;
     readTar(r.data, this.context(path, depth));
+  }
+}
+
+function unwrap(body: () => void): void {
+  try {
+    body();
+  } catch (e) {
+    throw e instanceof CallbackError ? e.error : e;
   }
 }
 
@@ -187,7 +209,7 @@ export function walkArchive(
 ): WalkResult {
   const walk = new Walk(resolveLimits(limits), onMember);
   const format = sniffArchive(bytes);
-  if (format !== null) walk.open(name, bytes, 1, format);
+  if (format !== null) unwrap(() => walk.open(name, bytes, 1, format));
   return walk.result(format);
 }
 
@@ -215,7 +237,7 @@ export class ArchiveStream {
     if (this.mode === 'ignore' || chunk.length === 0) return;
     if (this.mode === 'zip') {
       const zip = this.zip;
-      if (zip) this.walk.guard(this.name, () => zip.push(chunk));
+      if (zip) unwrap(() => this.walk.guard(this.name, () => zip.push(chunk)));
       return;
     }
     this.append(chunk);
@@ -233,7 +255,7 @@ export class ArchiveStream {
         const zip = new ZipStreamReader(this.walk.context(this.name, 1));
         this.zip = zip;
         this.mode = 'zip';
-        this.walk.guard(this.name, () => zip.push(held));
+        unwrap(() => this.walk.guard(this.name, () => zip.push(held)));
       } else {
         this.walk.warn(this.name, `${this.format} archive over the ${this.walk.limits.maxInMemoryBytes}-byte in-memory cap, and only a zip can be streamed; not read`);
         this.mode = 'ignore';
@@ -244,11 +266,12 @@ export class ArchiveStream {
   end(): WalkResult {
     if (this.mode === 'zip') {
       const zip = this.zip;
-      if (zip) this.walk.guard(this.name, () => zip.end());
+      if (zip) unwrap(() => this.walk.guard(this.name, () => zip.end()));
     } else if (this.mode !== 'ignore') {
       const b = this.buf.subarray(0, this.length);
       if (this.mode === 'sniff') this.format = sniffArchive(b);
-      if (this.format !== null) this.walk.open(this.name, b, 1, this.format);
+      const format = this.format;
+      if (format !== null) unwrap(() => this.walk.open(this.name, b, 1, format));
     }
     this.buf = new Uint8Array(0);
     this.length = 0;
@@ -259,7 +282,9 @@ export class ArchiveStream {
   private append(chunk: Uint8Array): void {
     const need = this.length + chunk.length;
     if (need > this.buf.length) {
-      const grown = new Uint8Array(Math.max(need, this.buf.length * 2, 64 * 1024));
+      // Doubling, but never far past the in-memory cap: one chunk over it at most.
+      const room = Math.min(Math.max(this.buf.length * 2, 64 * 1024), this.walk.limits.maxInMemoryBytes + 1);
+      const grown = new Uint8Array(Math.max(need, room));
       grown.set(this.buf.subarray(0, this.length));
       this.buf = grown;
     }

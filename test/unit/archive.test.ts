@@ -218,6 +218,19 @@ describe('real archives', () => {
     }
   });
 
+  it("the caller's own exception leaves the walk unchanged, from any depth", () => {
+    const boom = new Error('stop here');
+    const thrower = (path: string): void => {
+      if (path.endsWith(SO)) throw boom;
+    };
+    expect(() => walkArchive(file('nested.tar.gz'), undefined, thrower, 'n')).toThrow(boom);
+    const s = new ArchiveStream('n', undefined, thrower);
+    s.push(file('nested.tar.gz'));
+    expect(() => s.end()).toThrow(boom);
+    const z = new ArchiveStream('j', { maxInMemoryBytes: 1024 }, thrower);
+    expect(() => z.push(file('lib.jar'))).toThrow(boom);
+  });
+
   it('tar.xz is reported, not opened', () => {
     const { result, members } = walk(file('plain.tar.xz'), 'plain.tar.xz');
     expect(result.format).toBe('xz');
