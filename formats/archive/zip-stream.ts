@@ -19,6 +19,7 @@ const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_DESCRIPTOR = 0x08074b50;
 const MAX32 = 0xffffffff;
+const PK = Buffer.from([0x50, 0x4b]);
 
 interface Pending {
   name: string;
@@ -263,29 +264,42 @@ export class ZipStreamReader {
    * scanFrom on. On success scanFrom is the compressed length.
    */
   private findDescriptor(m: Pending, data: Uint8Array, final: boolean): Descriptor | null {
+    // A descriptor at p is "PK\7\8" at p (signed), or is followed by "PK\3\4"/"PK\1\2" at p+12
+    // (unsigned): either way a "PK" found natively by indexOf, so the scan costs little per byte.
+    const view = Buffer.from(data.buffer, data.byteOffset, data.length);
     const last = final ? data.length - 12 : data.length - 24;
-    let p = this.scanFrom;
-    for (; p <= last; p++) {
-      let d: Descriptor | null = null;
-      let signed = false;
-      if (data[p] === 0x50 && data[p + 1] === 0x4b && data[p + 2] === 0x07 && data[p + 3] === 0x08) {
-        if (m.zip64 && u64(data, p + 8) === p) d = { length: 24, crc: u32(data, p + 4), size: u64(data, p + 16), out: null };
-        else if (!m.zip64 && u32(data, p + 8) === p) d = { length: 16, crc: u32(data, p + 4), size: u32(data, p + 12), out: null };
-        signed = d !== null;
+    const from = this.scanFrom;
+    for (let h = view.indexOf(PK, from); h >= 0 && h <= last + 12; h = view.indexOf(PK, h + 1)) {
+      if (h <= last && data[h + 2] === 0x07 && data[h + 3] === 0x08) {
+        const d = m.zip64
+          ? u64(data, h + 8) === h
+            ? { length: 24, crc: u32(data, h + 4), size: u64(data, h + 16), out: null }
+            : null
+          : u32(data, h + 8) === h
+            ? { length: 16, crc: u32(data, h + 4), size: u32(data, h + 12), out: null }
+            : null;
+        if (d && this.prove(m, data.subarray(0, h), d, true)) return this.found(h, d);
       }
-      if (!d && u32(data, p + 4) === p) {
-        const next = u32(data, p + 12);
-        if (next === SIG_LOCAL || next === SIG_CENTRAL || (final && p + 12 === data.length)) {
-          d = { length: 12, crc: u32(data, p), size: u32(data, p + 8), out: null };
-        }
-      }
-      if (d && this.prove(m, data.subarray(0, p), d, signed)) {
-        this.scanFrom = p;
-        return d;
+      const p = h - 12;
+      const next = u32(data, h);
+      if (p >= from && p <= last && (next === SIG_LOCAL || next === SIG_CENTRAL) && u32(data, p + 4) === p) {
+        const d = { length: 12, crc: u32(data, p), size: u32(data, p + 8), out: null };
+        if (this.prove(m, data.subarray(0, p), d, false)) return this.found(p, d);
       }
     }
-    this.scanFrom = Math.max(this.scanFrom, p);
+    // At the very end of a zip cut short of its central directory, nothing follows the descriptor.
+    const p = data.length - 12;
+    if (final && p >= from && u32(data, p + 4) === p) {
+      const d = { length: 12, crc: u32(data, p), size: u32(data, p + 8), out: null };
+      if (this.prove(m, data.subarray(0, p), d, false)) return this.found(p, d);
+    }
+    this.scanFrom = Math.max(from, last + 1);
     return null;
+  }
+
+  private found(p: number, d: Descriptor): Descriptor {
+    this.scanFrom = p;
+    return d;
   }
 
   /** Inflates the candidate: it must end exactly there, with the described size and CRC-32. */

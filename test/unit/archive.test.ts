@@ -251,6 +251,30 @@ describe('real archives', () => {
     }
   });
 
+  it('streaming: data descriptors without their optional signature are found too', () => {
+    const z = Buffer.from(file('piped.zip'));
+    const cuts: number[] = [];
+    for (const e of centralEntries(z)) {
+      if ((z.readUInt16LE(e.cd + 8) & 8) === 0) continue;
+      const data = e.local + 30 + z.readUInt16LE(e.local + 26) + z.readUInt16LE(e.local + 28);
+      const at = data + z.readUInt32LE(e.cd + 20);
+      if (z.readUInt32LE(at) === 0x08074b50) cuts.push(at);
+    }
+    expect(cuts.length).toBeGreaterThan(1);
+    const parts: Buffer[] = [];
+    let from = 0;
+    for (const at of cuts.sort((a, b) => a - b)) {
+      parts.push(z.subarray(from, at));
+      from = at + 4;
+    }
+    parts.push(z.subarray(from));
+    const unsigned = new Uint8Array(Buffer.concat(parts));
+    const { result, members } = stream(unsigned, 'u.zip', (i) => 1 + ((i * 104_729) % 50_000), { maxInMemoryBytes: 4096 });
+    expect(result.warnings.filter((w) => !/read as a stream of local headers/.test(w))).toEqual([]);
+    expect(same(members.get(`u.zip!/${SO}`), libz)).toBe(true);
+    expect(same(members.get(`u.zip!/${TXT}`), text)).toBe(true);
+  });
+
   it('streaming: small archives are buffered and walked whole; other files are dropped after 512 bytes', () => {
     const tgz = stream(file('nested.tar.gz'), 'n.tgz', () => 1000);
     expect(same(tgz.members.get(`n.tgz!/inner.zip!/lib.jar!/${SO}`), libz)).toBe(true);
