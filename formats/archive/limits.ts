@@ -18,6 +18,12 @@ export interface ArchiveLimits {
   maxHeaderBytes: number;
   /** The largest archive ArchiveStream keeps whole; past it only a zip can still be followed. */
   maxInMemoryBytes: number;
+  /**
+   * zlib calls that fail on corrupt data, per walk; then the walk stops. Each failed synchronous
+   * zlib call keeps its engine (16-47 KiB) alive until the event loop turns, so a walk of
+   * thousands of corrupt members would otherwise hold gigabytes.
+   */
+  maxFailedDecompressions: number;
   /** Warnings kept; the rest are counted in one closing warning. */
   maxWarnings: number;
 }
@@ -31,6 +37,7 @@ export const DEFAULT_ARCHIVE_LIMITS: Readonly<ArchiveLimits> = Object.freeze({
   ratioMinBytes: 1024 * 1024,
   maxHeaderBytes: 16 * 1024 * 1024,
   maxInMemoryBytes: 512 * 1024 * 1024,
+  maxFailedDecompressions: 64,
   maxWarnings: 1000,
 });
 
@@ -43,6 +50,8 @@ export class Budget {
   readonly limits: ArchiveLimits;
   members = 0;
   bytes = 0;
+  /** Failed zlib calls so far (see maxFailedDecompressions). */
+  failures = 0;
   /** Set once a walk-wide cap is hit: every reader stops at its next member. */
   exhausted: string | null = null;
 

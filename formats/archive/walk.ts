@@ -4,7 +4,7 @@
 // and zstd are layers, not levels: `x.tar.gz!/file`. Grammar: none of its own. Everything a
 // reader meets becomes a warning `<archive path>: <what>`; only the caller's own exceptions
 // (thrown by onMember) leave the walk.
-import { decompress, normaliseMemberName, q, type Decompressor } from './bytes.ts';
+import { decompress, normaliseMemberName, q, type Decompressed, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
 import { isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
@@ -71,6 +71,17 @@ export class Walk {
     }
   }
 
+  /** Every zlib call of the walk goes through here, so failures are counted and capped. */
+  decompress(path: string, kind: Decompressor, input: Uint8Array, maxOut: number, partial = false): Decompressed {
+    if (this.budget.exhausted) return { ok: false, reason: 'the walk has stopped', overCap: false };
+    const r = decompress(kind, input, maxOut, partial);
+    if (!r.ok && !r.overCap && ++this.budget.failures >= this.limits.maxFailedDecompressions) {
+      this.budget.exhausted = 'failures';
+      this.warn(path, `${this.budget.failures} decompressions failed on corrupt data; the walk stops here`);
+    }
+    return r;
+  }
+
   context(path: string, depth: number): ReaderContext {
     const walk = this;
     const budget = this.budget;
@@ -80,6 +91,7 @@ export class Walk {
       limits,
       budget,
       warn: (what) => walk.warn(path, what),
+      decompress: (kind, input, maxOut, partial) => walk.decompress(path, kind, input, maxOut, partial),
       admit(name, size) {
         if (budget.exhausted) return false;
         if (budget.members >= limits.maxMembers) {
@@ -155,13 +167,13 @@ export class Walk {
   private layer(path: string, b: Uint8Array, depth: number, kind: Decompressor): void {
     const peekInput = kind === 'gzip' ? 4 * 1024 : 256 * 1024;
     const whole = b.length <= peekInput;
-    const peek = decompress(kind, b.subarray(0, peekInput), PEEK_OUTPUT, !whole);
+    const peek = this.decompress(path, kind, b.subarray(0, peekInput), PEEK_OUTPUT, !whole);
     let head: Uint8Array | null = peek.ok ? peek.data : null;
     if (head && head.length < 512 && !whole) head = null; // held back in the decoder: look at all of it
     if (head && !isTar(head)) return;
     if (!peek.ok && !peek.overCap && whole) return; // corrupt, and all of it was seen: no archive
     const cap = Math.min(this.budget.remainingBytes(), ratioCap(this.limits, b.length));
-    const r = whole && peek.ok ? peek : decompress(kind, b, cap);
+    const r = whole && peek.ok ? peek : this.decompress(path, kind, b, cap);
     if (!r.ok) {
       if (!r.overCap) {
         if (head) this.warn(path, `${kind} layer: ${r.reason}; not opened`);

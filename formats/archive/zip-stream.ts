@@ -8,7 +8,7 @@
 // handles deflate and stored alike; the member is buffered while searched for, so one over the
 // per-member cap ends the walk of this zip with a warning. The central directory is not read:
 // entries only it lists, and disagreements between it and the local headers, go unseen.
-import { crc32, decodeName, decompress, q, u16, u32, u64 } from './bytes.ts';
+import { crc32, decodeName, q, u16, u32, u64 } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
 import { extractZipMember, ZIP_METHODS } from './zip.ts';
 import { isBombRatio, ratioCap } from './limits.ts';
@@ -308,7 +308,7 @@ export class ZipStreamReader {
     const limit = Math.min(this.ctx.budget.outputCap(), ratioCap(this.ctx.limits, compressed.length));
     if (m.flags & 0x1 || kind === undefined || !(d.size <= limit)) return signed; // cannot prove; trust a signed one
     if (kind === 'stored') return compressed.length === d.size && crc32(compressed) === d.crc;
-    const r = decompress(kind, compressed, Math.max(1, d.size));
+    const r = this.ctx.decompress(kind, compressed, Math.max(1, d.size));
     if (!r.ok || r.consumed !== compressed.length || r.data.length !== d.size || crc32(r.data) !== d.crc) return false;
     d.out = r.data;
     return true;

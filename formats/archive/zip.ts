@@ -6,7 +6,7 @@
 // The central directory is authoritative (as for unzip and java.util.zip.ZipFile); each entry is
 // cross-checked against its local header, and entries whose data overlap (the overlapping-file
 // bomb) are refused. Stored, deflate (node:zlib) and zstd (method 93) are read; others warned.
-import { crc32, decodeName, decompress, q, u16, u32, u64, type Decompressor } from './bytes.ts';
+import { crc32, decodeName, q, u16, u32, u64, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
 import { isBombRatio } from './limits.ts';
 
@@ -132,7 +132,7 @@ export function extractZipMember(
     }
     out = data;
   } else {
-    const r = decompress(kind, data, size);
+    const r = ctx.decompress(kind, data, size);
     if (!r.ok) {
       ctx.warn(
         r.overCap
