@@ -161,14 +161,20 @@ export class Walk {
   /**
    * A gzip or zstd layer: opened only when what it holds starts like a tar. The start is peeked
    * at first (gzip: 4 KiB of input; zstd: 256 KiB, enough for whole blocks), so a compressed
-   * file that is not a tar costs little. A peek that overflows 1 MiB is a bomb suspect and goes
-   * to the full, ratio-capped decompression, which says so.
+   * file that is not a tar costs little. A tar whose peek overflows 1 MiB is a bomb suspect and
+   * goes to the full, ratio-capped decompression, which says so.
    */
   private layer(path: string, b: Uint8Array, depth: number, kind: Decompressor): void {
     const peekInput = kind === 'gzip' ? 4 * 1024 : 256 * 1024;
     const whole = b.length <= peekInput;
     const peek = this.decompress(path, kind, b.subarray(0, peekInput), PEEK_OUTPUT, !whole);
     let head: Uint8Array | null = peek.ok ? peek.data : null;
+    if (!peek.ok && peek.overCap && !whole) {
+      // Very compressible at the start: a few hundred bytes of input still show a tar header
+      // (deflate gives at most ~1032 bytes per input byte), so no bomb warning for a non-tar.
+      const small = this.decompress(path, kind, b.subarray(0, 512), PEEK_OUTPUT, true);
+      if (small.ok && small.data.length >= 512 && !isTar(small.data)) return;
+    }
     if (head && head.length < 512 && !whole) head = null; // held back in the decoder: look at all of it
     if (head && !isTar(head)) return;
     if (!peek.ok && !peek.overCap && whole) return; // corrupt, and all of it was seen: no archive

@@ -458,6 +458,14 @@ describe('bombs and lies become warnings', () => {
     expect(held).toBeLessThan(16 * 1024 * 1024);
   });
 
+  it('a highly compressible gzip that is no tar is no bomb: nothing to say', () => {
+    sh('head -c 33554432 /dev/zero | gzip -9 > zeros.gz');
+    const { result, members } = walk(file('zeros.gz'), 'zeros.gz');
+    expect(result.format).toBe('gzip');
+    expect(members.size).toBe(0);
+    expect(result.warnings).toEqual([]);
+  });
+
   it('gzip layer bomb', () => {
     sh('head -c 67108864 /dev/zero > z64 && tar -cf - z64 | gzip -9 > zbomb.tar.gz && rm z64');
     const { result, members } = walk(file('zbomb.tar.gz'), 'zbomb.tar.gz');
