@@ -275,6 +275,12 @@ describe('real archives', () => {
     expect(same(members.get(`u.zip!/${TXT}`), text)).toBe(true);
   });
 
+  it('streaming: a data-descriptor member over the member cap ends the zip with a warning', () => {
+    const { result, members } = stream(file('piped.zip'), 'p.zip', () => 8192, { maxInMemoryBytes: 4096, maxMemberBytes: 32 * 1024 });
+    expect(members.has(`p.zip!/${SO}`)).toBe(false);
+    expect(hasWarning(result, /^p\.zip: ".*libz\.so\.1": no data descriptor within the 32768-byte member cap; a streamed zip cannot be followed past it; stopped/)).toBe(true);
+  });
+
   it('streaming: small archives are buffered and walked whole; other files are dropped after 512 bytes', () => {
     const tgz = stream(file('nested.tar.gz'), 'n.tgz', () => 1000);
     expect(same(tgz.members.get(`n.tgz!/inner.zip!/lib.jar!/${SO}`), libz)).toBe(true);
