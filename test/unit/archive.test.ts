@@ -115,6 +115,9 @@ beforeAll(() => {
   sh('zip -qr ../plain.zip natives docs', join(dir, 'src'));
   sh('zip -qr0 ../stored.zip natives docs', join(dir, 'src'));
   sh('zip -qr - natives docs | cat > ../piped.zip', join(dir, 'src'));
+  sh('zip -qr -fz ../z64.zip natives docs', join(dir, 'src')); // forced zip64 records
+  // A wheel as Python's zipfile writes it.
+  sh(`python3 -c "import zipfile; z = zipfile.ZipFile('py.whl', 'w', zipfile.ZIP_DEFLATED); z.write('src/${SO}', '${SO}'); z.write('src/docs/readme.txt', 'docs/readme.txt'); z.close()"`);
   sh('tar -cf plain.tar -C src natives docs');
   sh('tar --format=v7 -cf v7.tar -C src natives docs');
   sh('tar -czf plain.tar.gz -C src natives docs');
@@ -139,6 +142,8 @@ describe('real archives', () => {
     ['plain.zip', 'zip'],
     ['stored.zip', 'zip'],
     ['piped.zip', 'zip'],
+    ['z64.zip', 'zip'],
+    ['py.whl', 'zip'],
     ['lib.jar', 'zip'],
     ['plain.tar', 'tar'],
     ['v7.tar', 'tar'],
