@@ -245,7 +245,7 @@ describe('real archives', () => {
 
   it('streaming: a zip larger than the in-memory cap is read by its local headers, any chunking', () => {
     const limits = { maxInMemoryBytes: 16 * 1024 };
-    for (const name of ['plain.zip', 'stored.zip', 'piped.zip', 'lib.jar']) {
+    for (const name of ['plain.zip', 'stored.zip', 'piped.zip', 'z64.zip', 'py.whl', 'lib.jar']) {
       const whole = walk(file(name), name).members;
       for (const chunking of [(): number => 1 + 4095, (i: number): number => 1 + ((i * 7919) % 70_001), (): number => 1 << 20]) {
         const { result, members } = stream(file(name), name, chunking, limits);
