@@ -100,7 +100,7 @@ export function decompress(kind: Decompressor, input: Uint8Array, maxOut: number
   const cap = Math.max(1, Math.floor(maxOut));
   try {
     if (kind === 'zstd') {
-      if (!zstdDecompressSync) return { ok: false, reason: 'zstd is not available in this Node', overCap: false };
+      if (!zstdDecompressSync) return { ok: false, reason: 'zstd needs node:zlib zstd (Node >= 22.15)', overCap: false };
       const out = zstdDecompressSync(input, {
         maxOutputLength: cap,
         ...(partial ? { finishFlush: zlib.constants.ZSTD_e_flush } : {}),

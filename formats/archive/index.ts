@@ -9,3 +9,4 @@ export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './limits.ts';
 export { sniffArchive, type ArchiveFormat } from './detect.ts';
 export { ZipStreamReader } from './zip-stream.ts';
 export type { ReaderContext } from './context.ts';
+export { zstdAvailable } from './bytes.ts';

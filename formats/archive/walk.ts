@@ -4,7 +4,7 @@
 // and zstd are layers, not levels: `x.tar.gz!/file`. Grammar: none of its own. Everything a
 // reader meets becomes a warning `<archive path>: <what>`; only the caller's own exceptions
 // (thrown by onMember) leave the walk.
-import { decompress, normaliseMemberName, q, type Decompressed, type Decompressor } from './bytes.ts';
+import { decompress, normaliseMemberName, q, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
 import { isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
@@ -74,6 +74,7 @@ export class Walk {
   /** Every zlib call of the walk goes through here, so failures are counted and capped. */
   decompress(path: string, kind: Decompressor, input: Uint8Array, maxOut: number, partial = false): Decompressed {
     if (this.budget.exhausted) return { ok: false, reason: 'the walk has stopped', overCap: false };
+    if (kind === 'zstd' && !zstdAvailable) return { ok: false, reason: 'zstd needs node:zlib zstd (Node >= 22.15)', overCap: false };
     const r = decompress(kind, input, maxOut, partial);
     if (!r.ok && !r.overCap && ++this.budget.failures >= this.limits.maxFailedDecompressions) {
       this.budget.exhausted = 'failures';
@@ -165,6 +166,10 @@ export class Walk {
    * goes to the full, ratio-capped decompression, which says so.
    */
   private layer(path: string, b: Uint8Array, depth: number, kind: Decompressor): void {
+    if (kind === 'zstd' && !zstdAvailable) {
+      this.warn(path, 'zstd needs node:zlib zstd (Node >= 22.15): unsupported compression here, not opened');
+      return;
+    }
     const peekInput = kind === 'gzip' ? 4 * 1024 : 256 * 1024;
     const whole = b.length <= peekInput;
     const peek = this.decompress(path, kind, b.subarray(0, peekInput), PEEK_OUTPUT, !whole);
