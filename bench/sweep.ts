@@ -17,7 +17,7 @@
 // Exit 1 when a suspect is reported as a copy, a store path fails, or too few ELF files are found.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { type Stats, chmodSync, closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readElfLinkage } from '../formats/elf.ts';
 import { sonameMatches } from '../formats/linkage.ts';
@@ -56,10 +56,12 @@ interface ElfFile {
   soname: string | null;
 }
 const versions = new Map(
-  execFileSync('dpkg-query', ['-W', '-f', '${Package}\t${Version}\n'], { encoding: 'utf8' })
+  // dpkg-query's default format: binary:Package (with ":arch" for multi-arch ones) TAB Version.
+  execFileSync('dpkg-query', ['-W'], { encoding: 'utf8' })
     .trim()
     .split('\n')
-    .map((l) => l.split('\t') as [string, string]),
+    .map((l) => l.split('\t') as [string, string])
+    .map(([p, v]) => [p.replace(/:.*$/, ''), v] as [string, string]),
 );
 const infoDir = '/var/lib/dpkg/info';
 const head = Buffer.alloc(4);
@@ -80,7 +82,7 @@ for (const list of readdirSync(infoDir).filter((f) => f.endsWith('.list')).sort(
   for (const file of readFileSync(path.join(infoDir, list), 'utf8').split('\n')) {
     if (!file.startsWith('/') || seenPaths.has(file)) continue;
     seenPaths.add(file);
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(file);
     } catch {

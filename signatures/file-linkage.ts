@@ -16,6 +16,13 @@ import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta 
 
 export type { Linkage, LinkageVerdict } from '../formats/linkage.ts';
 
+/**
+ * Part of the ruleset digest (loader.ts signatureDigest): raise it when the linkage check gives
+ * other verdicts for the same bytes, so that the next run rescans instead of linking stored
+ * findings. 1: linkage first recorded (findings stored before it read 'unknown').
+ */
+export const LINKAGE_REVISION = 1;
+
 /** Library name → verdict, for the libraries found in one file. */
 export type FileLinkage = Record<string, LinkageVerdict>;
 

@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileRules, RuleCompileError } from '../yara/rules.ts';
+import { compileRules, RuleCompileError, rulesDigest } from '../yara/rules.ts';
+import { VERSION_READERS_REVISION } from './version-reader.ts';
 import type { RuleSource } from '../yara/rule-source.ts';
 import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
 import { VendorscanError } from '../errors/errors.ts';
 import { libraryIdentities, type DeclaredIdentity } from './library-linkage.ts';
+import { LINKAGE_REVISION } from './file-linkage.ts';
 
 export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -87,9 +89,7 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
   }
   const rules = new Map<string, SignatureMeta>();
   const origins = new Map<string, string>();
-  const digest = createHash('sha256');
   for (const source of sources) {
-    digest.update(`${path.basename(source.origin)}\0${source.text}\0`);
     for (const rule of parseRules(source.text)) {
       try {
         const meta = signatureMeta(rule.meta, rule.strings);
@@ -107,5 +107,14 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
   const identities = libraryIdentities(rules, (rule, message) => {
     throw new SignatureError(`${origins.get(rule)}: rule ${rule}: ${message}`);
   });
-  return { sources, rules, identities, digest: digest.digest('hex') };
+  return { sources, rules, identities, digest: signatureDigest(sources) };
+}
+
+/**
+ * The ruleset digest of a library scan: the rules' contents, the version readers' semantics and
+ * the linkage check's, nothing else. The same from `scan`, `serve`, `worker` and any checkout path,
+ * so a run links the NAR scans of any earlier run with the same signatures instead of rescanning.
+ */
+export function signatureDigest(sources: RuleSource[]): string {
+  return createHash('sha256').update(`readers/${VERSION_READERS_REVISION}\0linkage/${LINKAGE_REVISION}\0${rulesDigest(sources.map((s) => s.text))}`).digest('hex');
 }
