@@ -133,13 +133,13 @@ export async function affectedBy(
 }
 
 /** Copies from a store query (the vendors answer), with advisories and attribution; products of the run decide for what they bundle. */
-export async function decorateRows(db: Queryable, ctx: DecisionContext, runId: number, rows: readonly CopyRow[], includeSuppressed: boolean): Promise<{ copies: Copy[]; suppressed: number }> {
+export async function decorateRows<R extends CopyRow>(db: Queryable, ctx: DecisionContext, runId: number, rows: readonly R[], includeSuppressed: boolean): Promise<{ copies: (Copy & { rule: string })[]; suppressed: number }> {
   const coverage = await coverageOf(db, runId);
   const files = new Set(rows.map((r) => `${r.storePath}\0${r.file}`));
   const products = (await runCopies(db, runId, BUNDLING_PRODUCTS)).filter((p) => files.has(`${p.storePath}\0${p.file}`) && !rows.some((r) => r.storePath === p.storePath && r.file === p.file && r.library === p.library));
   const judged = judgeCopies([...rows, ...products], ctx, coverage.scope.channel).slice(0, rows.length);
   const { kept, suppressed } = applyTriage(judged, ctx, null, includeSuppressed);
-  return { copies: kept.map((j) => j.copy), suppressed };
+  return { copies: kept.map((j) => ({ ...j.copy, rule: j.row.rule })), suppressed };
 }
 
 export interface DiffAnswer extends RunDiff {

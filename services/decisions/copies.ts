@@ -33,6 +33,7 @@ export interface Copy {
 }
 
 export interface JudgedCopy {
+  row: CopyRow;
   copy: Copy;
   verdict: CopyVerdict;
 }
@@ -44,6 +45,7 @@ export function judgeCopies(rows: readonly CopyRow[], ctx: DecisionContext, chan
     const verdict = verdicts[i] ?? { advisories: [], cannotTell: [] };
     const attribution = ctx.packages?.lookup(r.storePath) ?? null;
     return {
+      row: r,
       verdict,
       copy: {
         storePath: r.storePath,
