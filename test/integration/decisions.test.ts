@@ -102,7 +102,7 @@ beforeAll(async () => {
   const expr = path.join(work, 'packages.nix');
   writeFileSync(expr, EXPRESSION(files));
   const out = execFileSync('nix-build', [expr, '-A', 'signal-desktop', '-A', 'libwebp', '-A', 'demo-viewer', '--no-out-link'], { env: nixEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n');
-  [built['signal-desktop'], built['libwebp'], built['demo-viewer']] = out;
+  for (const [i, name] of ['signal-desktop', 'libwebp', 'demo-viewer'].entries()) built[name] = out[i] ?? '';
   packagesFile = path.join(work, 'nix-env.json');
   writeFileSync(packagesFile, execFileSync('nix-env', ['-f', expr, '-qa', '--json', '--meta', '--out-path'], { env: nixEnv, encoding: 'utf8' }));
 
