@@ -254,7 +254,7 @@ describe('the API', () => {
   let app: FastifyInstance;
   beforeAll(async () => {
     const triageFile = path.join(work, 'service-triage.toml');
-    writeFileSync(triageFile, '[[suppress]]\nstore_path = "' + built['demo-viewer'] + '"\nreason = "a viewer we do not ship"\n');
+    writeFileSync(triageFile, `[[suppress]]\nstore_path = "${built['demo-viewer']}"\nreason = "a viewer we do not ship"\n`);
     runtime = await openRuntime(loadConfig({ ...database.env, VENDORSCAN_PACKAGES: packagesFile, VENDORSCAN_TRIAGE: triageFile }), { threads: 1 });
     app = await buildApi({ ...runtime, apiToken: null });
   });
