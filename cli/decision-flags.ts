@@ -57,7 +57,7 @@ export function versionText(c: Pick<Copy, 'version' | 'versionRaw'>): string {
 /** Copies as an aligned table: package, library version, file, advisories, attribution when known. */
 export function copiesTable(copies: readonly Copy[], indent = '  '): string {
   if (copies.length === 0) return `${indent}(none)\n`;
-  const header = ['PACKAGE', 'LIBRARY', 'VERSION', 'ADVISORIES', 'FILE'];
+  const header = ['PACKAGE', 'LIBRARY', 'VERSION', 'CONFIDENCE', 'ADVISORIES', 'FILE'];
   const withAttr = copies.some((c) => c.attribute !== null);
   if (withAttr) header.push('ATTRIBUTE', 'MAINTAINERS');
   const rows = copies.map((c) => {
@@ -65,6 +65,7 @@ export function copiesTable(copies: readonly Copy[], indent = '  '): string {
       `${c.pname}${c.packageVersion ? ` ${c.packageVersion}` : ''}${c.vendored ? '' : ' (own)'}`,
       c.library,
       versionText(c),
+      c.confidence,
       c.advisories.join(',') || '-',
       `${c.storePath}${c.file ? `/${c.file}` : ''}${c.triage ? `  [suppressed: ${c.triage.map((t) => t.reason).join('; ')}]` : ''}`,
     ];

@@ -15,7 +15,9 @@ import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
+import { findingJson, findingsTable, summaryText, type OutputFormat, type ReportedFinding } from './scan-report.ts';
+import { evaluateCopies } from '../advisories/evaluate.ts';
+import { loadDecisionContext } from '../services/decisions/context.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -106,7 +108,13 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
-  const findings: FileFinding[] = [];
+  const findings: ReportedFinding[] = [];
+  // Every finding says which advisories it falls under (bundled ones, plus VENDORSCAN_ADVISORIES).
+  const { advisories } = loadDecisionContext({ advisoriesDir: config.advisoriesDir, packagesFile: null, triageFile: null });
+  const judge = (list: FileFinding[]): ReportedFinding[] => {
+    const verdicts = evaluateCopies(list, advisories);
+    return list.map((f, i) => ({ ...f, advisories: verdicts[i]?.advisories ?? [] }));
+  };
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   const rulesetDigest = compiled.digest;
@@ -123,8 +131,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     threads,
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
-      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
-      else findings.push(...r.findings);
+      const reported = judge(r.findings);
+      if (format === 'jsonl') for (const f of reported) io.stdout.write(`${findingJson(f)}\n`);
+      else findings.push(...reported);
     },
   };
   let summary: ScanSummary;

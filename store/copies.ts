@@ -2,23 +2,10 @@
 // added above the store, in services/decisions/): every finding of every store path of the run,
 // with the package name and version from the store path name.
 import type { Queryable } from './database.ts';
+import { toVendorRow, VENDORED, type VendorRow } from './queries.ts';
 
-export interface CopyRow {
-  storePath: string;
-  pname: string;
-  /** The package version from the store path name (Nix's parseDrvName); null when it has none. */
-  packageVersion: string | null;
-  file: string;
-  library: string;
-  version: string | null;
-  versionRaw: string | null;
-  confidence: string;
-  evidence: string;
-  rule: string;
-  vendored: boolean;
-}
-
-const VENDORED = 'NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)';
+/** A copy as stored: the vendors answer's row. */
+export type CopyRow = VendorRow;
 
 /** The copies of a run, of the given libraries only when `libraries` is given; ordered by store path, file, library. */
 export async function runCopies(db: Queryable, runId: number, libraries: readonly string[] | null = null): Promise<CopyRow[]> {
@@ -29,17 +16,5 @@ export async function runCopies(db: Queryable, runId: number, libraries: readonl
      ORDER BY sp.path, f.file, f.library, f.rule`,
     [runId, libraries === null ? null : [...libraries]],
   );
-  return rows.map((r) => ({
-    storePath: String(r['path']),
-    pname: String(r['pname']),
-    packageVersion: (r['package_version'] as string | null) ?? null,
-    file: String(r['file']),
-    library: String(r['library']),
-    version: (r['version'] as string | null) ?? null,
-    versionRaw: (r['version_raw'] as string | null) ?? null,
-    confidence: String(r['confidence']),
-    evidence: String(r['evidence']),
-    rule: String(r['rule']),
-    vendored: Boolean(r['vendored']),
-  }));
+  return rows.map(toVendorRow);
 }

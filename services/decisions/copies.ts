@@ -8,17 +8,8 @@ import { triageOf, utcDay, type TriageEntry } from '../../advisories/triage.ts';
 import { packageLinks } from '../../nix/packages-file.ts';
 import type { DecisionContext } from './context.ts';
 
-export interface Copy {
-  storePath: string;
-  pname: string;
-  packageVersion: string | null;
-  file: string;
-  library: string;
-  version: string | null;
-  versionRaw: string | null;
-  confidence: string;
-  evidence: string;
-  vendored: boolean;
+/** The stored copy (without the rule that decided its version), plus what the answers add. */
+export interface Copy extends Omit<CopyRow, 'rule'> {
   /** How the binary holds the library; the linkage engineer's classification, 'unknown' until it is stored. */
   linkage: 'copy' | 'built-against' | 'unknown';
   /** OSV ids of the advisories the copy falls under. */

@@ -144,7 +144,7 @@ describe('vendorscan query --advisory', () => {
   it('answers the README question as a table with the coverage line', async () => {
     const out = await ok(['query', '--advisory', 'CVE-2023-4863']);
     expect(out).toMatch(/^Run 2 \(paths from .*paths\.txt, completed, finished .*\): 4 of 4 store paths scanned \(1 reused\), 0 not in cache, 0 failed\n/);
-    expect(out).toMatch(/Affected: 1 vendored copies\n.*\n\s+signal-desktop 7\.0\.0\s+libwebp\s+1\.2\.4\s+CVE-2023-1999,CVE-2023-4863\s+\/nix\/store\/\S+-signal-desktop-7\.0\.0\/lib\/libwebp\.so\.7/);
+    expect(out).toMatch(/Affected: 1 vendored copies\n.*\n\s+signal-desktop 7\.0\.0\s+libwebp\s+1\.2\.4\s+high\s+CVE-2023-1999,CVE-2023-4863\s+\/nix\/store\/\S+-signal-desktop-7\.0\.0\/lib\/libwebp\.so\.7/);
     expect(out).toMatch(/Cannot tell \(version unknown or unreadable\): 1 vendored copies\n.*\n\s+demo-viewer 2\.0\s+libwebp\s+\?/);
   });
 
