@@ -4,14 +4,37 @@
 // the fix), so the product's ranges decide there. An unknown version is "cannot tell", never
 // "unaffected". The version order is the project's one (signatures/version.ts).
 import { advisoriesFor, type Advisory } from './loader.ts';
-import { compareVersions, parseVersion } from '../signatures/version.ts';
+import { compareVersions, parseVersion, type Version } from '../signatures/version.ts';
 import { VendorscanError } from '../errors/errors.ts';
+
+// Advisory bounds are compared with every copy's version: parse each text once (bounded cache).
+const PARSED = new Map<string, Version | null>();
+function parsed(text: string): Version | null {
+  let v = PARSED.get(text);
+  if (v === undefined) {
+    v = parseVersion(text);
+    if (PARSED.size >= 50_000) PARSED.clear();
+    PARSED.set(text, v);
+  }
+  return v;
+}
 
 /** The project's version order over version text; throws on a version the grammar cannot read. */
 export function compareVersionText(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
+  const x = parsed(a);
+  const y = parsed(b);
   if (!x || !y) throw new VendorscanError('VS_VERSION_UNREADABLE', 'input', `cannot order version "${x ? b : a}"`);
+  return compareVersions(x, y);
+}
+
+// Thrown by the evaluation's comparator when a version or bound is unreadable: the loader only
+// needs to know that it threw, and a fresh error with a stack per comparison made evaluating a
+// channel's copies spend most of its time building stack traces.
+const UNREADABLE = new VendorscanError('VS_VERSION_UNREADABLE', 'input', 'a version or bound the grammar cannot read');
+function compareForEvaluation(a: string, b: string): number {
+  const x = parsed(a);
+  const y = parsed(b);
+  if (!x || !y) throw UNREADABLE;
   return compareVersions(x, y);
 }
 
@@ -59,7 +82,7 @@ export function evaluateCopies(copies: readonly CopyKey[], advisories: readonly 
     const key = `${library}\0${version ?? ''}`;
     let r = cache.get(key);
     if (!r) {
-      r = advisoriesFor(library, version, advisories, compareVersionText);
+      r = advisoriesFor(library, version, advisories, compareForEvaluation);
       cache.set(key, r);
     }
     return r;

@@ -77,11 +77,11 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
         for (const c of a.cannotTell) io.stdout.write(`${JSON.stringify({ run: runId, advisory: a.advisory.id, status: 'cannot-tell', ...c })}\n`);
         return 0;
       }
-      const what = v.all ? 'copies' : 'vendored copies';
+      const what = (n: number): string => `${n} ${v.all ? '' : 'vendored '}cop${n === 1 ? 'y' : 'ies'}`;
       io.stdout.write(coverageLine(a.run, a.suppressed, includeSuppressed));
       io.stdout.write(`${a.advisory.id}${a.advisory.aliases.length ? ` (${a.advisory.aliases.join(', ')})` : ''}: ${a.advisory.summary ?? ''}\n`);
-      io.stdout.write(`Affected: ${a.totalAffected} ${what}\n${copiesTable(a.affected)}`);
-      io.stdout.write(`Cannot tell (version unknown or unreadable): ${a.totalCannotTell} ${what}\n${copiesTable(a.cannotTell)}`);
+      io.stdout.write(`Affected: ${what(a.totalAffected)}\n${copiesTable(a.affected)}`);
+      io.stdout.write(`Cannot tell (version unknown or unreadable): ${what(a.totalCannotTell)}\n${copiesTable(a.cannotTell)}`);
       return 0;
     }
     const library = v.library ?? '';

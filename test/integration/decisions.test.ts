@@ -144,8 +144,8 @@ describe('vendorscan query --advisory', () => {
   it('answers the README question as a table with the coverage line', async () => {
     const out = await ok(['query', '--advisory', 'CVE-2023-4863']);
     expect(out).toMatch(/^Run 2 \(paths from .*paths\.txt, completed, finished .*\): 4 of 4 store paths scanned \(1 reused\), 0 not in cache, 0 failed\n/);
-    expect(out).toMatch(/Affected: 1 vendored copies\n.*\n\s+signal-desktop 7\.0\.0\s+libwebp\s+1\.2\.4\s+high\s+CVE-2023-1999,CVE-2023-4863\s+\/nix\/store\/\S+-signal-desktop-7\.0\.0\/lib\/libwebp\.so\.7/);
-    expect(out).toMatch(/Cannot tell \(version unknown or unreadable\): 1 vendored copies\n.*\n\s+demo-viewer 2\.0\s+libwebp\s+\?/);
+    expect(out).toMatch(/Affected: 1 vendored copy\n.*\n\s+signal-desktop 7\.0\.0\s+libwebp\s+1\.2\.4\s+high\s+CVE-2023-1999,CVE-2023-4863\s+\/nix\/store\/\S+-signal-desktop-7\.0\.0\/lib\/libwebp\.so\.7/);
+    expect(out).toMatch(/Cannot tell \(version unknown or unreadable\): 1 vendored copy\n.*\n\s+demo-viewer 2\.0\s+libwebp\s+\?/);
   });
 
   it('names an unknown advisory', async () => {
@@ -228,7 +228,7 @@ describe('the triage file', () => {
     const hidden = await ok(['query', '--advisory', 'CVE-2023-4863', '--triage', future]);
     expect(hidden).toMatch(/^Run 2 .*; 1 suppressed by triage \(--include-suppressed shows them\)\n/);
     expect(hidden).toMatch(/Affected: 0 vendored copies/);
-    expect(hidden).toMatch(/Cannot tell .*: 1 vendored copies/);
+    expect(hidden).toMatch(/Cannot tell .*: 1 vendored copy/);
     const back = jsonl(await ok(['query', '--advisory', 'CVE-2023-4863', '--triage', future, '--include-suppressed', '--format', 'jsonl']));
     expect(back.find((r) => r['pname'] === 'signal-desktop')?.['triage']).toEqual([{ reason: 'Signal builds with its own patched libwebp', until: '2999-12-31' }]);
     // The entry names one advisory: the same copy still counts under the other.
@@ -237,7 +237,7 @@ describe('the triage file', () => {
     // After its date the entry no longer applies.
     const expired = await ok(['query', '--advisory', 'CVE-2023-4863', '--triage', triage('2020-01-01')]);
     expect(expired).not.toMatch(/suppressed/);
-    expect(expired).toMatch(/Affected: 1 vendored copies/);
+    expect(expired).toMatch(/Affected: 1 vendored copy/);
   });
 
   it('refuses a malformed file, naming the file, the entry and the key', async () => {
