@@ -1,10 +1,9 @@
 // What query and diff share: the flags that name the decision files (advisories, packages,
-// triage; each defaulting to its VENDORSCAN_* variable), the coverage line every answer starts
-// with, and copies as a table or JSON lines (the other formats come from services/output/).
+// triage; each defaulting to its VENDORSCAN_* variable), the triage note of the coverage line,
+// and copies as a table or JSON lines (the other formats come from services/output/).
 import type { Config } from '../services/config.ts';
 import { loadDecisionContext, type DecisionContext } from '../services/decisions/context.ts';
 import type { Copy } from '../services/decisions/copies.ts';
-import type { RunCoverage } from '../store/coverage.ts';
 import { UsageError } from './usage-error.ts';
 
 export const decisionFlags = {
@@ -39,15 +38,10 @@ export function decisionContext(v: { advisories?: string; packages?: string; tri
   });
 }
 
-/** The line every answer starts with: which run, how complete, how much the triage file hid. */
-export function coverageLine(run: RunCoverage, suppressed: number, includeSuppressed: boolean): string {
-  const when = run.finishedAt ? `, finished ${run.finishedAt.slice(0, 16).replace('T', ' ')} UTC` : '';
-  const parts = [
-    `Run ${run.runId} (${run.scope.label}, ${run.state}${when}): ${run.scanned + run.reused} of ${run.total} store paths scanned (${run.reused} reused), ${run.notInCache} not in cache, ${run.failed} failed`,
-  ];
-  if (run.incomplete) parts.push(`INCOMPLETE: ${run.incomplete}`);
-  if (suppressed > 0) parts.push(includeSuppressed ? `${suppressed} suppressed by triage (shown)` : `${suppressed} suppressed by triage (--include-suppressed shows them)`);
-  return `${parts.join('; ')}\n`;
+/** What the coverage line adds about triage: how many copies the triage file hid. */
+export function suppressedNote(suppressed: number, includeSuppressed: boolean): string {
+  if (suppressed === 0) return '';
+  return includeSuppressed ? ` ${suppressed} suppressed by triage (shown).` : ` ${suppressed} suppressed by triage (--include-suppressed shows them).`;
 }
 
 export function versionText(c: Pick<Copy, 'version' | 'versionRaw'>): string {

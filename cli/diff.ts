@@ -2,14 +2,15 @@
 // scope (by default the last two): copies that appeared, went away or changed version (paired by
 // package name across store-path hashes), and copies newly or no longer under an advisory.
 import { openResultsStore } from '../store/migrate.ts';
-import { latestLibraryScan } from '../store/coverage.ts';
+import type { Queryable } from '../store/database.ts';
+import { answeringRun, coverageLine, RunNotAnswerableError, type RunCoverage } from '../store/coverage.ts';
 import { previousRunOfScope } from '../store/diff.ts';
 import { loadConfig } from '../services/config.ts';
 import { diffRuns } from '../services/decisions/answers.ts';
 import type { Copy } from '../services/decisions/copies.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, type Command, type CommandIO } from './flags.ts';
-import { copiesTable, copyFormat, coverageLine, decisionContext, decisionFlags, decisionUsage, versionText } from './decision-flags.ts';
+import { copiesTable, copyFormat, decisionContext, decisionFlags, decisionUsage, suppressedNote, versionText } from './decision-flags.ts';
 
 const usage = `Usage: vendorscan diff [--from RUN] [--to RUN] [options]
 
@@ -24,10 +25,15 @@ export const command: Command = {
   run: diffCommand,
 };
 
-function runFlag(name: string, value: string | undefined): number | null {
-  if (value === undefined) return null;
-  if (!/^\d{1,15}$/.test(value)) throw new UsageError(`--${name} must be a run id, got "${value}"`);
-  return Number(value);
+/** The library scan a flag names (a usage error when it cannot answer), else the latest one; null when there is none. */
+async function runFlag(db: Queryable, name: string, value: string | undefined): Promise<RunCoverage | null> {
+  if (value !== undefined && !/^\d{1,15}$/.test(value)) throw new UsageError(`--${name} must be a run id, got "${value}"`);
+  try {
+    return await answeringRun(db, value === undefined ? {} : { runId: Number(value) });
+  } catch (err) {
+    if (err instanceof RunNotAnswerableError) throw new UsageError(`--${name}: ${err.message}`);
+    throw err;
+  }
 }
 
 async function diffCommand(argv: string[], io: CommandIO): Promise<number> {
@@ -42,13 +48,14 @@ async function diffCommand(argv: string[], io: CommandIO): Promise<number> {
   const includeSuppressed = v['include-suppressed'] ?? false;
   const db = await openResultsStore(config);
   try {
-    const to = runFlag('to', v.to) ?? (await latestLibraryScan(db));
-    if (to === null) {
-      io.stdout.write('No completed run yet: run `vendorscan scan` first.\n');
-      return 0;
+    const toRun = await runFlag(db, 'to', v.to);
+    if (toRun === null) {
+      io.stderr.write('No completed library scan yet: run `vendorscan scan` first.\n');
+      return 1;
     }
-    const from = runFlag('from', v.from) ?? (await previousRunOfScope(db, to));
-    if (from === null) throw new UsageError(`run ${to} has no earlier completed run of the same scope to compare with: give --from`);
+    const to = toRun.runId;
+    const from = v.from !== undefined ? ((await runFlag(db, 'from', v.from))?.runId ?? null) : await previousRunOfScope(db, to);
+    if (from === null) throw new UsageError(`run ${to} has no earlier completed library scan of the same scope to compare with: give --from`);
     const d = await diffRuns(db, ctx, from, to, { vendoredOnly: v['vendored-only'] ?? false, includeSuppressed });
     if (format === 'jsonl') {
       const out = (change: string, body: object): void => {
@@ -61,8 +68,7 @@ async function diffCommand(argv: string[], io: CommandIO): Promise<number> {
       for (const c of d.noLongerAffected) out('no-longer-affected', c);
       return 0;
     }
-    io.stdout.write(`From: ${coverageLine(d.from, 0, includeSuppressed)}To:   ${coverageLine(d.to, 0, includeSuppressed)}`);
-    if (d.suppressed > 0) io.stdout.write(`${d.suppressed} copies suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}\n`);
+    io.stdout.write(`From: ${coverageLine(d.from, 'asked')}\nTo:   ${coverageLine(d.to, 'asked')}${suppressedNote(d.suppressed, includeSuppressed)}\n`);
     io.stdout.write(`Appeared: ${d.appeared.length}\n${copiesTable(d.appeared)}`);
     io.stdout.write(`Went away: ${d.disappeared.length}\n${copiesTable(d.disappeared)}`);
     io.stdout.write(`Changed version: ${d.changed.length}\n`);

@@ -20,7 +20,7 @@ export interface VendorsQuery {
 export interface VendorRow {
   storePath: string;
   pname: string;
-  /** The package version from the store path name; null when it has none. */
+  /** The package's version from its store path name (parseDrvName), not the library's. */
   packageVersion: string | null;
   file: string;
   library: string;
@@ -126,4 +126,10 @@ export async function isKnownLibrary(db: Queryable, library: string): Promise<bo
     [library],
   );
   return rows[0]?.known === true;
+}
+
+/** Libraries the store knows by name (those with own packages listed); the signatures add theirs. */
+export async function knownLibraryNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ library: string }>('SELECT DISTINCT library FROM library_packages ORDER BY library');
+  return rows.map((r) => r.library);
 }

@@ -8,7 +8,7 @@ export const runCoverageSchema = {
   required: ['runId', 'kind', 'scope', 'state', 'startedAt', 'finishedAt', 'rulesetDigest', 'total', 'scanned', 'reused', 'notInCache', 'failed', 'pending', 'complete', 'incomplete'],
   properties: {
     runId: { type: 'integer' },
-    kind: { type: 'string', enum: ['library-scan'] },
+    kind: { type: 'string', enum: ['library-scan', 'adhoc-scan'] },
     scope: {
       type: 'object',
       required: ['kind', 'channel', 'revision', 'label'],

@@ -2,35 +2,24 @@
 // under, and every copy one advisory covers (through the library's version or the bundling
 // product's), with the copies whose version is unknown apart. Triage comes from configuration.
 import type { FastifyPluginAsync } from 'fastify';
-import { latestLibraryScan, runCoverage } from '../../../store/coverage.ts';
 import { advisoryList, affectedBy } from '../../decisions/answers.ts';
 import type { ApiDeps } from '../deps.ts';
-import { BadRequestError, NotFoundError } from '../errors.ts';
-import { runIdParam } from '../common.ts';
+import { answerRun, channelParam, runIdParam } from '../common.ts';
 import { advisoryListSchema, affectedSchema, errorSchema } from '../decision-schemas.ts';
 
 interface AnswerQuery {
   run?: string;
+  channel?: string;
   vendored: 'true' | 'any';
   includeSuppressed: boolean;
 }
 
 const answerProperties = {
   run: runIdParam,
+  channel: channelParam,
   vendored: { type: 'string', enum: ['true', 'any'], default: 'true', description: 'true: vendored copies only; any: the libraries\' own packages too' },
   includeSuppressed: { type: 'boolean', default: false, description: 'also the copies the configured triage file hides' },
 } as const;
-
-/** The run a request names (400 when it does not exist), else the latest completed library scan (404 when none). */
-export async function decisionRun(deps: Pick<ApiDeps, 'db'>, run: string | undefined, parameter = 'run'): Promise<number> {
-  if (run !== undefined) {
-    if (!(await runCoverage(deps.db, Number(run)))) throw new BadRequestError(parameter, `run ${run} does not exist`);
-    return Number(run);
-  }
-  const latest = await latestLibraryScan(deps.db);
-  if (latest === null) throw new NotFoundError('no completed library scan yet');
-  return latest;
-}
 
 export const advisoriesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.get<{ Querystring: AnswerQuery }>(
@@ -44,7 +33,7 @@ export const advisoriesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =
       },
     },
     async (req) => {
-      const runId = await decisionRun(deps, req.query.run);
+      const { runId } = await answerRun(deps, req.query);
       return advisoryList(deps.db, deps.decisions, runId, { vendoredOnly: req.query.vendored === 'true', includeSuppressed: req.query.includeSuppressed });
     },
   );
@@ -65,7 +54,7 @@ export const advisoriesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =
       },
     },
     async (req) => {
-      const runId = await decisionRun(deps, req.query.run);
+      const { runId } = await answerRun(deps, req.query);
       const q = req.query;
       return affectedBy(deps.db, deps.decisions, runId, req.params.id, { vendoredOnly: q.vendored === 'true', includeSuppressed: q.includeSuppressed, limit: q.limit, offset: q.offset });
     },

@@ -6,9 +6,8 @@ import { previousRunOfScope } from '../../../store/diff.ts';
 import { diffRuns } from '../../decisions/answers.ts';
 import type { ApiDeps } from '../deps.ts';
 import { NotFoundError } from '../errors.ts';
-import { runIdParam } from '../common.ts';
+import { answerRun, runIdParam } from '../common.ts';
 import { diffSchema, errorSchema } from '../decision-schemas.ts';
-import { decisionRun } from './advisories.ts';
 
 interface DiffQuery {
   from?: string;
@@ -38,8 +37,8 @@ export const diffRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       },
     },
     async (req) => {
-      const to = await decisionRun(deps, req.query.to, 'to');
-      const from = req.query.from !== undefined ? await decisionRun(deps, req.query.from, 'from') : await previousRunOfScope(deps.db, to);
+      const { runId: to } = await answerRun(deps, { run: req.query.to }, 'to');
+      const from = req.query.from !== undefined ? (await answerRun(deps, { run: req.query.from }, 'from')).runId : await previousRunOfScope(deps.db, to);
       if (from === null) throw new NotFoundError(`run ${to} has no earlier completed run of the same scope: give from=`);
       return diffRuns(deps.db, deps.decisions, from, to, { vendoredOnly: req.query.vendored === 'true', includeSuppressed: req.query.includeSuppressed });
     },
