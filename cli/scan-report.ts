@@ -8,7 +8,7 @@ import { storePathName } from '../nix/store-path.ts';
 export type OutputFormat = 'table' | 'jsonl';
 
 /** A finding with the advisories it falls under (ids), as every output carries them. */
-export type ReportedFinding = FileFinding & { advisories: string[] };
+export type ReportedFinding = FileFinding & { advisories: string[]; triage?: { reason: string; until: string | null }[] };
 
 export function findingJson(f: ReportedFinding): string {
   const { pname, version } = storePathName(f.storePath);
@@ -25,6 +25,7 @@ export function findingJson(f: ReportedFinding): string {
     evidence: f.evidence,
     vendored: f.vendored,
     advisories: f.advisories,
+    ...(f.triage ? { triage: f.triage } : {}),
     matches: f.matches,
   });
 }

@@ -21,6 +21,7 @@ import { ProgressBar } from './progress-bar.ts';
 import { findingJson, findingsTable, summaryText, type OutputFormat, type ReportedFinding } from './scan-report.ts';
 import { evaluateCopies } from '../advisories/evaluate.ts';
 import { loadDecisionContext } from '../services/decisions/context.ts';
+import { findingTriage } from '../services/decisions/copies.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -49,6 +50,11 @@ How:
   --retries N          retries on 5xx and connection errors (default 4)
   --format table|jsonl output (default table); jsonl: one finding per line
   --no-progress        no progress bar even on a TTY
+Decisions (every finding says which advisories it falls under):
+  --advisories DIR     more OSV advisories beside the bundled ones (env VENDORSCAN_ADVISORIES)
+  --triage FILE        triage file: findings it suppresses are left out and counted in the summary
+                       (env VENDORSCAN_TRIAGE)
+  --include-suppressed also the findings the triage file hides, with its reasons
 Exit codes:
   --allow-failures     exit 0 even if some store paths failed, when at least one was scanned
   --fail-on WHAT       exit 3 when the scan found such copies: vulnerable (a vendored copy in an
@@ -83,6 +89,9 @@ const options = {
   'no-store': { type: 'boolean' },
   'allow-failures': { type: 'boolean' },
   'fail-on': { type: 'string' },
+  advisories: { type: 'string' },
+  triage: { type: 'string' },
+  'include-suppressed': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -136,11 +145,19 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const findings: ReportedFinding[] = [];
   let reused = 0;
   let matchedFailOn = 0;
-  // Every finding says which advisories it falls under (bundled ones, plus VENDORSCAN_ADVISORIES).
-  const { advisories } = loadDecisionContext({ advisoriesDir: config.advisoriesDir, packagesFile: null, triageFile: null });
+  // Every finding says which advisories it falls under; the triage file's decisions leave it out.
+  const decisions = loadDecisionContext({ advisoriesDir: v.advisories ?? config.advisoriesDir, packagesFile: null, triageFile: v.triage ?? config.triageFile });
+  const includeSuppressed = v['include-suppressed'] ?? false;
+  let suppressed = 0;
   const judge = (list: FileFinding[]): ReportedFinding[] => {
-    const verdicts = evaluateCopies(list, advisories);
-    return list.map((f, i) => ({ ...f, advisories: verdicts[i]?.advisories ?? [] }));
+    const verdicts = evaluateCopies(list, decisions.advisories);
+    return list.flatMap((f, i) => {
+      const reported: ReportedFinding = { ...f, advisories: verdicts[i]?.advisories ?? [] };
+      const triage = findingTriage(decisions, reported);
+      if (triage.length === 0) return [reported];
+      suppressed++;
+      return includeSuppressed ? [{ ...reported, triage }] : [];
+    });
   };
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
@@ -159,7 +176,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     onResult: (r) => {
       if (r.linkedNarScan !== undefined) reused++;
       const reported = judge(r.findings);
-      if (failOn) matchedFailOn += reported.filter((f) => matchesFailOn(failOn, f)).length;
+      if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
       if (format === 'jsonl') for (const f of reported) io.stdout.write(`${findingJson(f)}\n`);
       else findings.push(...reported);
     },
@@ -173,6 +190,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
   io.stderr.write(summaryText(summary, reused));
+  if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
   if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
   if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
     io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);

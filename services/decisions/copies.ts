@@ -6,6 +6,7 @@ import type { CopyRow } from '../../store/copies.ts';
 import { evaluateCopies, type CopyVerdict } from '../../advisories/evaluate.ts';
 import { triageOf, utcDay, type TriageEntry } from '../../advisories/triage.ts';
 import { packageLinks } from '../../nix/packages-file.ts';
+import { storePathName } from '../../nix/store-path.ts';
 import type { DecisionContext } from './context.ts';
 
 /** The stored copy (without the rule that decided its version), plus what the answers add. */
@@ -83,4 +84,11 @@ export function applyTriage(copies: readonly JudgedCopy[], ctx: DecisionContext,
     }
   }
   return { kept, suppressed };
+}
+
+/** The triage entries that hide a finding as a whole (given the advisories it falls under); [] when none. */
+export function findingTriage(ctx: DecisionContext, f: { storePath: string; library: string; advisories: readonly string[] }): { reason: string; until: string | null }[] {
+  if (ctx.triage.length === 0) return [];
+  const { pname, version } = storePathName(f.storePath);
+  return triageNote(triageOf(ctx.triage, { storePath: f.storePath, pname, packageVersion: version, library: f.library }, null, f.advisories, utcDay(ctx.now())));
 }

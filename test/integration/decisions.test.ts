@@ -240,6 +240,18 @@ describe('the triage file', () => {
     expect(expired).toMatch(/Affected: 1 vendored copy/);
   });
 
+  it('leaves suppressed findings out of scan output too, and counts them', async () => {
+    const file = path.join(work, 'scan-triage.toml');
+    writeFileSync(file, '[[suppress]]\npname = "signal-desktop"\nlibrary = "libwebp"\nreason = "decided"\n');
+    const args = ['scan', '--cache', path.join(work, 'cache2'), '--paths', pathsFile, '--no-store', '--format', 'jsonl', '--triage', file];
+    const r = await vendorscan(args);
+    expect(r.code).toBe(0);
+    expect(jsonl(r.stdout).map((f) => `${f['pname']} ${f['library']}`).sort()).toEqual(['demo-viewer libwebp', 'libwebp libwebp', 'signal-desktop libpng']);
+    expect(r.stderr).toMatch(/^1 finding suppressed by triage \(--include-suppressed shows them\)\.$/m);
+    const all = await vendorscan([...args, '--include-suppressed']);
+    expect(jsonl(all.stdout).find((f) => f['pname'] === 'signal-desktop' && f['library'] === 'libwebp')?.['triage']).toEqual([{ reason: 'decided', until: null }]);
+  });
+
   it('refuses a malformed file, naming the file, the entry and the key', async () => {
     const file = path.join(work, 'bad.toml');
     writeFileSync(file, '[[suppress]]\npname = "x"\nreason = "ok"\n\n[[suppress]]\nlibary = "libwebp"\nreason = "typo"\n');
