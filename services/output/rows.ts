@@ -1,0 +1,93 @@
+// What every export format is given: plain copy rows (the shared contract's copy row, plus the rule
+// that recognised the copy when the caller has it) and the coverage of the run they come from. The
+// formatters are pure functions of this, so `scan`, `query`, `diff` and the API all feed them the
+// same way; the mappers below turn a scan's findings and a query's rows into copy rows.
+import type { FileFinding } from '../../signatures/finding.ts';
+import type { VendorRow } from '../../store/queries.ts';
+import { storePathName } from '../../nix/store-path.ts';
+
+/** The coverage of the run an answer comes from (the contract's RunCoverage, store/coverage.ts). */
+export interface RunCoverage {
+  runId: number;
+  kind: string;
+  scope: { kind: 'channel' | 'paths' | 'path'; channel: string | null; revision: string | null; label: string };
+  state: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  rulesetDigest: string;
+  total: number;
+  scanned: number;
+  reused: number;
+  notInCache: number;
+  failed: number;
+  pending: number;
+  complete: boolean;
+  incomplete: string | null;
+}
+
+export type Linkage = 'copy' | 'built-against' | 'unknown';
+
+/** One copy of a library in one file of one store path: the contract's copy row. */
+export interface CopyRow {
+  storePath: string;
+  pname: string;
+  packageVersion: string | null;
+  /** Path inside the store path; `a.jar!/lib/x.so` for archive members; '' when the store path is the file. */
+  file: string;
+  library: string;
+  version: string | null;
+  versionRaw: string | null;
+  confidence: string;
+  evidence: string;
+  vendored: boolean;
+  linkage: Linkage;
+  /** OSV ids the copy falls under. */
+  advisories: string[];
+  attribute: string | null;
+  /** GitHub handles. */
+  maintainers: string[];
+  homepage: string | null;
+  position: string | null;
+  links: { search: string | null; hydra: string | null };
+}
+
+/** A copy row as the exports take it: the rule that recognised it, when known (SARIF's ruleId). */
+export interface ExportRow extends CopyRow {
+  rule?: string;
+}
+
+export interface ExportInput {
+  rows: ExportRow[];
+  /** null for a scan that was not stored (`scan --no-store`): there is no run to name. */
+  coverage: RunCoverage | null;
+  /** What the rows answer, in words ("vendored copies of libwebp <1.3.2"); a heading where the format has one. */
+  title?: string;
+}
+
+/** Missing attribution and advisories, as the contract spells them without a packages file. */
+function unattributed(storePath: string): Pick<CopyRow, 'pname' | 'packageVersion' | 'advisories' | 'attribute' | 'maintainers' | 'homepage' | 'position' | 'links'> {
+  const { pname, version } = storePathName(storePath);
+  return { pname, packageVersion: version, advisories: [], attribute: null, maintainers: [], homepage: null, position: null, links: { search: null, hydra: null } };
+}
+
+export function rowFromFinding(f: FileFinding): ExportRow {
+  const linkage = (f as { linkage?: Linkage }).linkage ?? 'unknown';
+  return {
+    ...unattributed(f.storePath),
+    storePath: f.storePath,
+    file: f.file,
+    library: f.library,
+    version: f.version,
+    versionRaw: f.versionRaw,
+    confidence: f.confidence,
+    evidence: f.evidence,
+    vendored: f.vendored,
+    linkage,
+    rule: f.rule,
+  };
+}
+
+export function rowFromVendorRow(r: VendorRow): ExportRow {
+  const linkage = (r as { linkage?: Linkage }).linkage ?? 'unknown';
+  return { ...unattributed(r.storePath), ...r, linkage };
+}
