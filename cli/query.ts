@@ -4,6 +4,9 @@ import { vendors, type UnknownMode } from '../store/queries.ts';
 import { latestCompletedRun } from '../store/runs.ts';
 import { openResultsStore } from '../store/migrate.ts';
 import { loadConfig } from '../services/config.ts';
+import { renderExport, rowFromVendorRow } from '../services/output/index.ts';
+import { runCoverage } from '../store/coverage.ts';
+import { FORMAT_USAGE, parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -15,7 +18,7 @@ const usage = `Usage: vendorscan query --library NAME [--version RANGE] [options
   --unknown MODE       include|exclude|only copies without a readable version (default include)
   --all                also the library's own packages (default: vendored copies only)
   --limit N            rows (default 1000)
-  --format table|jsonl
+  ${FORMAT_USAGE}
 `;
 
 export const command: Command = {
@@ -42,6 +45,7 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
   if (!v.library) throw new UsageError('--library is required');
   const unknown = (v.unknown ?? 'include') as UnknownMode;
   if (!['include', 'exclude', 'only'].includes(unknown)) throw new UsageError(`--unknown must be include, exclude or only, got "${v.unknown}"`);
+  const format = parseFormatFlag(v.format);
   let range = null;
   try {
     range = v.version ? parseVersionRange(v.version) : null;
@@ -58,8 +62,9 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
       return 0;
     }
     const result = await vendors(db, { runId, library: v.library, range, vendored: v.all ? null : true, unknown, limit, offset: 0 });
-    if (v.format === 'jsonl') {
-      for (const r of result.rows) io.stdout.write(`${JSON.stringify({ run: runId, ...r })}\n`);
+    if (format !== 'table') {
+      const title = `${v.all ? '' : 'vendored '}copies of ${v.library}${v.version ? ` ${v.version}` : ''}`;
+      io.stdout.write(renderExport(format, { rows: result.rows.map(rowFromVendorRow), coverage: await runCoverage(db, runId), title }));
       return 0;
     }
     io.stdout.write(`Run ${runId}: ${result.total} ${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of ${v.library}${v.version ? ` ${v.version}` : ''}${unknown === 'exclude' ? '' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)'}\n`);

@@ -1,25 +1,8 @@
-// How scan results are written: findings as JSON lines (stream-friendly) or a table, and the
+// How scan results are written as a table (the other formats are services/output/'s), and the
 // closing summary with every failure and its reason.
 import type { FileFinding } from '../scanner/path-result.ts';
 import type { ScanSummary } from '../scanner/scan.ts';
 import { formatBytes, formatDuration } from './progress-bar.ts';
-
-export type OutputFormat = 'table' | 'jsonl';
-
-export function findingJson(f: FileFinding): string {
-  return JSON.stringify({
-    storePath: f.storePath,
-    file: f.file,
-    rule: f.rule,
-    library: f.library,
-    version: f.version,
-    versionRaw: f.versionRaw,
-    confidence: f.confidence,
-    evidence: f.evidence,
-    vendored: f.vendored,
-    matches: f.matches,
-  });
-}
 
 export function findingsTable(findings: FileFinding[]): string {
   if (findings.length === 0) return 'No findings.\n';

@@ -15,7 +15,10 @@ import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
+import { findingsTable, summaryText } from './scan-report.ts';
+import { jsonlLine, renderExport, rowFromFinding } from '../services/output/index.ts';
+import { runCoverage, type RunCoverage } from '../store/coverage.ts';
+import { FORMAT_USAGE, parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -42,7 +45,7 @@ How:
   --window-size B      window for larger files (default 64 MiB)
   --timeout MS         per-request timeout (default 30000)
   --retries N          retries on 5xx and connection errors (default 4)
-  --format table|jsonl output (default table); jsonl: one finding per line
+  ${FORMAT_USAGE}; jsonl: one finding per line as it is found
   --no-progress        no progress bar even on a TTY
   --no-store           do not keep the results (default: a run in the results store, DATABASE_URL
                        or embedded in VENDORSCAN_DATA_DIR; unchanged NARs are then not downloaded again)
@@ -82,8 +85,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
-  const format = (v.format ?? 'table') as OutputFormat;
-  if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
+  const format = parseFormatFlag(v.format);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
   if (sourcesGiven === 0) throw new UsageError('nothing to scan: give --path, --paths or --channel');
   if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
@@ -123,21 +125,29 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     threads,
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
-      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
+      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
       else findings.push(...r.findings);
     },
   };
   let summary: ScanSummary;
+  let coverage: RunCoverage | null = null;
   try {
     summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+    if (db && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
     await db?.close();
   }
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
+  else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
   io.stderr.write(summaryText(summary));
   if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(config)}.\n`);
   return 0;
+}
+
+/** Scan results arrive in completion order; exports list them by store path, file and library. */
+function byLocation(a: { storePath: string; file: string; library: string }, b: typeof a): number {
+  return a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file) || a.library.localeCompare(b.library);
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */

@@ -11,6 +11,7 @@ import { formatTable } from './table.ts';
 
 export type { CopyRow, ExportInput, ExportRow, RunCoverage } from './rows.ts';
 export { rowFromFinding, rowFromVendorRow } from './rows.ts';
+export { jsonlLine } from './jsonl.ts';
 
 export const EXPORT_FORMATS = ['table', 'jsonl', 'csv', 'markdown', 'sarif', 'cyclonedx'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

@@ -5,25 +5,10 @@
 import type { FileFinding } from '../../signatures/finding.ts';
 import type { VendorRow } from '../../store/queries.ts';
 import { storePathName } from '../../nix/store-path.ts';
+import type { RunCoverage } from '../../store/coverage.ts';
 
-/** The coverage of the run an answer comes from (the contract's RunCoverage, store/coverage.ts). */
-export interface RunCoverage {
-  runId: number;
-  kind: string;
-  scope: { kind: 'channel' | 'paths' | 'path'; channel: string | null; revision: string | null; label: string };
-  state: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  rulesetDigest: string;
-  total: number;
-  scanned: number;
-  reused: number;
-  notInCache: number;
-  failed: number;
-  pending: number;
-  complete: boolean;
-  incomplete: string | null;
-}
+/** The coverage of the run an answer comes from (the contract's RunCoverage). */
+export type { RunCoverage } from '../../store/coverage.ts';
 
 export type Linkage = 'copy' | 'built-against' | 'unknown';
 
