@@ -12,19 +12,14 @@ export type { RunCoverage } from '../../store/coverage.ts';
 
 export type Linkage = 'copy' | 'built-against' | 'unknown';
 
-/** One copy of a library in one file of one store path: the contract's copy row. */
-export interface CopyRow {
-  storePath: string;
-  pname: string;
+/**
+ * One copy of a library in one file of one store path: the contract's copy row, i.e. a row of the
+ * vendors query (store path, file, library, version, confidence, evidence, vendored) with the
+ * package's version, linkage, advisories and attribution. `file` is `a.jar!/lib/x.so` for an archive
+ * member and '' when the store path is itself the file.
+ */
+export interface CopyRow extends Omit<VendorRow, 'rule'> {
   packageVersion: string | null;
-  /** Path inside the store path; `a.jar!/lib/x.so` for archive members; '' when the store path is the file. */
-  file: string;
-  library: string;
-  version: string | null;
-  versionRaw: string | null;
-  confidence: string;
-  evidence: string;
-  vendored: boolean;
   linkage: Linkage;
   /** OSV ids the copy falls under. */
   advisories: string[];
