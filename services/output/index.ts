@@ -29,8 +29,8 @@ export const FORMATS: Readonly<Record<ExportFormat, FormatInfo>> = {
   jsonl: { contentType: 'application/x-ndjson; charset=utf-8', extension: 'jsonl', render: formatJsonl },
   csv: { contentType: 'text/csv; charset=utf-8; header=present', extension: 'csv', render: formatCsv },
   markdown: { contentType: 'text/markdown; charset=utf-8', extension: 'md', render: formatMarkdown },
-  sarif: { contentType: 'application/sarif+json', extension: 'sarif', render: formatSarif },
-  cyclonedx: { contentType: 'application/vnd.cyclonedx+json; version=1.6', extension: 'cdx.json', render: formatCycloneDx },
+  sarif: { contentType: 'application/sarif+json; charset=utf-8', extension: 'sarif', render: formatSarif },
+  cyclonedx: { contentType: 'application/vnd.cyclonedx+json; version=1.6; charset=utf-8', extension: 'cdx.json', render: formatCycloneDx },
 };
 
 export function isExportFormat(s: string): s is ExportFormat {

@@ -1,10 +1,13 @@
-// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
+// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run;
+// `format=` other than json answers in an export format (services/output/) with its media type.
 import type { FastifyPluginAsync } from 'fastify';
 import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { resolveRun, runIdParam } from '../common.ts';
+import { API_EXPORT_FORMATS, sendExport, type ApiExportFormat } from '../export.ts';
+import { rowFromVendorRow } from '../../output/index.ts';
 
 interface VendorsQuery {
   library: string;
@@ -14,6 +17,7 @@ interface VendorsQuery {
   unknown: UnknownMode;
   limit: number;
   offset: number;
+  format: 'json' | ApiExportFormat;
 }
 
 export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
@@ -37,11 +41,12 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
+            format: { type: 'string', enum: ['json', ...API_EXPORT_FORMATS], default: 'json', description: 'json, or an export: jsonl, csv, markdown, sarif (2.1.0), cyclonedx (1.6)' },
           },
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       if (!signatureLibraries.has(q.library) && !(await isKnownLibrary(deps.db, q.library))) throw new BadRequestError('library', `unknown library "${q.library}"`);
       let range: VersionRange | null = null;
@@ -54,6 +59,10 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       }
       const runId = await resolveRun(deps, q.run);
       const result = await vendors(deps.db, { runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      if (q.format !== 'json') {
+        const title = `${q.vendored === 'true' ? 'vendored ' : ''}copies of ${q.library}${q.version ? ` ${q.version}` : ''}`;
+        return sendExport(deps, reply, q.format, { runId, rows: result.rows.map(rowFromVendorRow), total: result.total, title, filename: `vendors-${q.library}-run${runId}` });
+      }
       return { run: runId, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
     },
   );
