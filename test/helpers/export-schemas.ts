@@ -1,8 +1,11 @@
 // Validators for the exports, built from the OFFICIAL schemas kept in test/fixtures/schemas/:
-// CycloneDX bom-1.6 (draft-07, with the spdx and jsf schemas it references) from the
-// CycloneDX/specification repository, and SARIF 2.1.0 errata01 (draft-04, the OASIS-published one)
-// from oasis-tcs/sarif-spec. Each is compiled with the Ajv class of its draft, in strict mode with
-// every format it uses defined (ajv-formats, plus iri-reference / idn-email, which ajv-formats lacks).
+// CycloneDX bom-1.6 (draft-07, with the spdx and jsf schemas it references) from
+// CycloneDX/specification schema/ at e02a34ae42a48239f54e04f75280b9000b29f1fb, and SARIF 2.1.0
+// errata01 (draft-04, the OASIS-published one) from oasis-tcs/sarif-spec
+// sarif-2.1/schema/sarif-schema-2.1.0.json at e0583813964ec43cea53b6b531b402866095ed1f. Each is
+// compiled with the Ajv class of its draft, with every format it uses checked (ajv-formats, plus
+// iri-reference / idn-email, which ajv-formats lacks); strict mode is off because the schemas use
+// annotation keywords Ajv does not know (meta:enum, deprecated in draft-07).
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import AjvDraft04 from 'ajv-draft-04';
