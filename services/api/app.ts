@@ -31,6 +31,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema({
+    $id: 'Health',
+    type: 'object',
+    properties: {
+      ok: { type: 'boolean' },
+      database: { type: 'string' },
+      signatures: { type: 'string', description: 'ruleset digest' },
+      cache: { type: 'object', properties: { url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: ['string', 'null'] } } },
+    },
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof BadRequestError) return reply.code(400).send({ error: 'bad request', code: err.code, parameter: err.parameter, message: err.message, ...err.details });

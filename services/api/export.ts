@@ -3,20 +3,17 @@
 // a download file name, under the coverage of the run they answer from.
 import type { FastifyReply } from 'fastify';
 import { EXPORT_FORMATS, FORMATS, renderExport, type ExportFormat, type ExportRow } from '../output/index.ts';
-import { runCoverage } from '../../store/coverage.ts';
-import type { ApiDeps } from './deps.ts';
+import type { RunCoverage } from '../../store/coverage.ts';
 
 /** Every export but the terminal table. */
 export const API_EXPORT_FORMATS = EXPORT_FORMATS.filter((f): f is Exclude<ExportFormat, 'table'> => f !== 'table');
 export type ApiExportFormat = (typeof API_EXPORT_FORMATS)[number];
 
-export async function sendExport(
-  deps: Pick<ApiDeps, 'db'>,
+export function sendExport(
   reply: FastifyReply,
   format: ApiExportFormat,
-  answer: { runId: number; rows: ExportRow[]; total: number; title: string; filename: string },
-): Promise<FastifyReply> {
-  const coverage = await runCoverage(deps.db, answer.runId);
+  answer: { coverage: RunCoverage; rows: ExportRow[]; total: number; title: string; filename: string },
+): FastifyReply {
   const info = FORMATS[format];
   const name = answer.filename.replace(/[^A-Za-z0-9._-]/g, '_');
   return reply
@@ -24,5 +21,5 @@ export async function sendExport(
     .header('content-disposition', `attachment; filename="${name}.${info.extension}"`)
     // The rows are one page (limit/offset, as in JSON); this says how many there are in all.
     .header('x-total-count', String(answer.total))
-    .send(renderExport(format, { rows: answer.rows, coverage, title: answer.title }));
+    .send(renderExport(format, { rows: answer.rows, coverage: answer.coverage, title: answer.title }));
 }

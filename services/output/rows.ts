@@ -14,12 +14,11 @@ export type Linkage = 'copy' | 'built-against' | 'unknown';
 
 /**
  * One copy of a library in one file of one store path: the contract's copy row, i.e. a row of the
- * vendors query (store path, file, library, version, confidence, evidence, vendored) with the
- * package's version, linkage, advisories and attribution. `file` is `a.jar!/lib/x.so` for an archive
+ * vendors query (store path, pname and package version, file, library, version, confidence,
+ * evidence, vendored) with linkage, advisories and attribution. `file` is `a.jar!/lib/x.so` for an archive
  * member and '' when the store path is itself the file.
  */
 export interface CopyRow extends Omit<VendorRow, 'rule'> {
-  packageVersion: string | null;
   linkage: Linkage;
   /** OSV ids the copy falls under. */
   advisories: string[];

@@ -51,7 +51,7 @@ describe('GET /v1/vendors?format=', () => {
   it('markdown: the tracking-issue checklist under the run coverage', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/vendors?library=libpng&vendored=any&format=markdown' });
     expect(r.headers['content-type']).toBe('text/markdown; charset=utf-8');
-    expect(r.body).toContain(`Coverage: run ${runId} (`);
+    expect(r.body).toContain(`Coverage: Run ${runId}: `);
     expect(r.body).toMatch(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(its own package\)$/m);
   });
 
@@ -67,7 +67,7 @@ describe('GET /v1/vendors?format=', () => {
   it('json stays the default; an unknown format is a 400 naming the parameter', async () => {
     const json = await app.inject({ method: 'GET', url: '/v1/vendors?library=libwebp&vendored=any' });
     expect(json.headers['content-type']).toMatch(/^application\/json/);
-    expect(json.json()).toMatchObject({ run: runId, total: 1 });
+    expect(json.json()).toMatchObject({ run: { runId }, total: 1 });
     const bad = await app.inject({ method: 'GET', url: '/v1/vendors?library=libwebp&format=xml' });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ parameter: 'format' });

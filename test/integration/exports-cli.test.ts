@@ -72,7 +72,7 @@ describe('scan --format', () => {
     expect(csv).toHaveLength(3);
     expect(csv.slice(1).map((r) => r[5]).sort()).toEqual(['libpng', 'libwebp']);
     const md = scan('--format', 'markdown').stdout;
-    expect(md).toMatch(/^Coverage: run \d+ /);
+    expect(md).toMatch(/^Coverage: Run \d+: /);
     expect(md.split('\n').filter((l) => l.startsWith('- [ ] '))).toEqual([
       expect.stringMatching(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(its own package\)$/),
       expect.stringMatching(/^- \[ \] `libwebp` 1\.2\.4: libwebp 1\.2\.4 in `lib\/libwebp\.so\.7` \(its own package\)$/),

@@ -123,7 +123,7 @@ describe('Markdown', () => {
 
   test('no rows still says what was covered', () => {
     expect(renderExport('markdown', { rows: [], coverage })).toBe(
-      'Coverage: run 7 (channel nixos-unstable at b0d36bd0a420, finished 2026-11-20T05:12:09.000Z, ruleset 3f9a0c1d2e4b): 1190 of 1200 store paths scanned (40 reused from earlier scans), 8 not in the cache, 2 failed; complete.\n\nNo copies.\n',
+      'Coverage: Run 7: channel nixos-unstable (b0d36bd0a420), finished 2026-11-20T05:12:09.000Z, ruleset 3f9a0c1d2e4b; 1200 store paths: 1150 scanned, 40 reused unchanged, 8 not in cache, 2 failed.\n\nNo copies.\n',
     );
   });
 });
