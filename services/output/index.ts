@@ -9,7 +9,7 @@ import type { ExportInput } from './rows.ts';
 import { formatSarif } from './sarif.ts';
 import { formatTable } from './table.ts';
 
-export type { CopyRow, ExportInput, ExportRow, RunCoverage } from './rows.ts';
+export type { ExportInput, ExportRow, RunCoverage } from './rows.ts';
 export { rowFromFinding, rowFromVendorRow } from './rows.ts';
 export { jsonlLine } from './jsonl.ts';
 

@@ -13,12 +13,12 @@ export type { RunCoverage } from '../../store/coverage.ts';
 export type Linkage = 'copy' | 'built-against' | 'unknown';
 
 /**
- * One copy of a library in one file of one store path: the contract's copy row, i.e. a row of the
- * vendors query (store path, pname and package version, file, library, version, confidence,
- * evidence, vendored) with linkage, advisories and attribution. `file` is `a.jar!/lib/x.so` for an archive
- * member and '' when the store path is itself the file.
+ * One copy of a library in one file of one store path as the exports take it: the contract's copy
+ * row (a row of the vendors query: store path, pname and package version, file, library, version,
+ * confidence, evidence, vendored; with linkage, advisories and attribution), plus the signature
+ * rule that recognised it when the caller has it (SARIF's ruleId). The decisions' Copy is one.
  */
-export interface CopyRow extends Omit<VendorRow, 'rule'> {
+export interface ExportRow extends Omit<VendorRow, 'rule'> {
   linkage: Linkage;
   /** OSV ids the copy falls under. */
   advisories: string[];
@@ -28,10 +28,6 @@ export interface CopyRow extends Omit<VendorRow, 'rule'> {
   homepage: string | null;
   position: string | null;
   links: { search: string | null; hydra: string | null };
-}
-
-/** A copy row as the exports take it: the rule that recognised it, when known (SARIF's ruleId). */
-export interface ExportRow extends CopyRow {
   rule?: string;
 }
 
@@ -44,7 +40,7 @@ export interface ExportInput {
 }
 
 /** Missing attribution and advisories, as the contract spells them without a packages file. */
-function unattributed(storePath: string): Pick<CopyRow, 'pname' | 'packageVersion' | 'advisories' | 'attribute' | 'maintainers' | 'homepage' | 'position' | 'links'> {
+function unattributed(storePath: string): Pick<ExportRow, 'pname' | 'packageVersion' | 'advisories' | 'attribute' | 'maintainers' | 'homepage' | 'position' | 'links'> {
   const { pname, version } = storePathName(storePath);
   return { pname, packageVersion: version, advisories: [], attribute: null, maintainers: [], homepage: null, position: null, links: { search: null, hydra: null } };
 }
