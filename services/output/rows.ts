@@ -45,10 +45,12 @@ function unattributed(storePath: string): Pick<ExportRow, 'pname' | 'packageVers
   return { pname, packageVersion: version, advisories: [], attribute: null, maintainers: [], homepage: null, position: null, links: { search: null, hydra: null } };
 }
 
-export function rowFromFinding(f: FileFinding): ExportRow {
+/** A scan's finding as a row; with the advisories it falls under when the caller has judged it. */
+export function rowFromFinding(f: FileFinding & { advisories?: string[] }): ExportRow {
   const linkage = (f as { linkage?: Linkage }).linkage ?? 'unknown';
   return {
     ...unattributed(f.storePath),
+    advisories: f.advisories ?? [],
     storePath: f.storePath,
     file: f.file,
     library: f.library,
