@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, test } from 'vitest';
-import { EXPORT_FORMATS, FORMATS, isExportFormat, renderExport, type ExportInput, type ExportRow } from '../../services/output/index.ts';
+import { EXPORT_FORMATS, FORMATS, isExportFormat, renderExport, rowFromFinding, type ExportInput, type ExportRow } from '../../services/output/index.ts';
 import { CSV_HEADER } from '../../services/output/csv.ts';
 import { codeSpan } from '../../services/output/markdown.ts';
 import { coverage, hostileRow, rows } from '../helpers/export-rows.ts';
@@ -169,4 +169,33 @@ test('the registry: every format renders, names its media type, and unknown name
   expect(isExportFormat('csv')).toBe(true);
   expect(isExportFormat('xml')).toBe(false);
   expect(isExportFormat('toString')).toBe(false);
+});
+
+test('a scan finding becomes a copy row: package name and version from the store path, advisories kept, no attribution', () => {
+  const finding = {
+    storePath: '/nix/store/0yz74dk9z0g5qdxsr1p11vgpvsd64yyr-electron-25.8.0',
+    file: 'libexec/electron/electron',
+    library: 'libwebp',
+    version: '1.3.0',
+    versionRaw: null,
+    rule: 'libwebp_version_string',
+    confidence: 'high' as const,
+    evidence: 'version string',
+    vendored: true,
+    matches: [],
+  };
+  expect(rowFromFinding({ ...finding, advisories: ['CVE-2023-4863'] })).toEqual({
+    ...finding,
+    matches: undefined,
+    pname: 'electron',
+    packageVersion: '25.8.0',
+    linkage: 'unknown',
+    advisories: ['CVE-2023-4863'],
+    attribute: null,
+    maintainers: [],
+    homepage: null,
+    position: null,
+    links: { search: null, hydra: null },
+  });
+  expect(rowFromFinding(finding).advisories).toEqual([]);
 });
