@@ -37,6 +37,11 @@ function message(r: ExportRow): string {
   return `${r.library} ${version} (${what}) in ${r.storePath}${r.file ? `/${r.file}` : ''}: ${r.confidence} confidence, ${r.evidence}${advisories}.`;
 }
 
+/** An absolute path as a file: URI; anything else as a relative reference (never resolved against the cwd). */
+function fileUri(p: string): string {
+  return p.startsWith('/') ? pathToFileURL(p).href : encodeURI(p).replaceAll('?', '%3F').replaceAll('#', '%23');
+}
+
 function result(r: ExportRow, ruleIndex: number): Result {
   const loc = copyLocation(r.storePath, r.file);
   return {
@@ -47,7 +52,7 @@ function result(r: ExportRow, ruleIndex: number): Result {
     message: { text: message(r) },
     locations: [
       {
-        physicalLocation: { artifactLocation: { uri: pathToFileURL(loc.outer).href } },
+        physicalLocation: { artifactLocation: { uri: fileUri(loc.outer) } },
         ...(loc.member !== null ? { logicalLocations: [{ fullyQualifiedName: loc.member, kind: 'module' }] } : {}),
       },
     ],
