@@ -24,6 +24,9 @@ const COLUMNS: [string, (r: ExportRow) => string][] = [
   ['position', (r) => r.position ?? ''],
   ['search_url', (r) => r.links.search ?? ''],
   ['hydra_url', (r) => r.links.hydra ?? ''],
+  ['suppressed_by', (r) => (r.triage ?? []).map((t) => t.reason).join('; ')],
+  ['change', (r) => r.change ?? ''],
+  ['change_note', (r) => r.changeNote ?? ''],
 ];
 
 export const CSV_HEADER: readonly string[] = COLUMNS.map(([name]) => name);

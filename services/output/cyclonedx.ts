@@ -118,6 +118,9 @@ export function formatCycloneDx(input: ExportInput, options: CycloneDxOptions = 
         ['vendorscan:rule', r.rule],
         ['vendorscan:vendored', String(r.vendored)],
         ['vendorscan:linkage', r.linkage],
+        ['vendorscan:suppressed-by', (r.triage ?? []).map((t) => t.reason).join('; ')],
+        ['vendorscan:change', r.change],
+        ['vendorscan:change-note', r.changeNote],
       ]),
     });
     pkg.components.add(copy);

@@ -9,8 +9,8 @@ import type { ExportInput } from './rows.ts';
 import { formatSarif } from './sarif.ts';
 import { formatTable } from './table.ts';
 
-export type { ExportInput, ExportRow, RunCoverage } from './rows.ts';
-export { rowFromFinding, rowFromVendorRow } from './rows.ts';
+export type { CopyChange, ExportInput, ExportRow, RunCoverage } from './rows.ts';
+export { rowFromFinding, rowFromVendorRow, rowsFromDiff } from './rows.ts';
 export { jsonlLine } from './jsonl.ts';
 
 export const EXPORT_FORMATS = ['table', 'jsonl', 'csv', 'markdown', 'sarif', 'cyclonedx'] as const;

@@ -33,7 +33,9 @@ function copyText(r: ExportRow): string {
   const where = r.file ? ` in ${codeSpan(r.file)}` : '';
   const advisories = r.advisories.length > 0 ? ` (${r.advisories.map(mdText).join(', ')})` : '';
   const own = r.vendored ? '' : ' (its own package)';
-  return `${mdText(r.library)} ${version}${where}${advisories}${own}`;
+  const suppressed = r.triage?.length ? ` (suppressed: ${r.triage.map((t) => mdText(t.reason)).join('; ')})` : '';
+  const change = r.change ? ` **${r.change}**${r.changeNote ? ` (${mdText(r.changeNote)})` : ''}` : '';
+  return `${mdText(r.library)} ${version}${where}${advisories}${own}${suppressed}${change}`;
 }
 
 function packageLine(copies: ExportRow[]): string {

@@ -6,6 +6,7 @@ import type { FileFinding } from '../../signatures/finding.ts';
 import type { VendorRow } from '../../store/queries.ts';
 import { storePathName } from '../../nix/store-path.ts';
 import type { RunCoverage } from '../../store/coverage.ts';
+import type { RunDiff } from '../decisions/diff.ts';
 
 /** The coverage of the run an answer comes from (the contract's RunCoverage). */
 export type { RunCoverage } from '../../store/coverage.ts';
@@ -29,7 +30,14 @@ export interface ExportRow extends Omit<VendorRow, 'rule'> {
   position: string | null;
   links: { search: string | null; hydra: string | null };
   rule?: string;
+  /** Only in answers that include suppressed copies: the triage entries that would hide this one. */
+  triage?: { reason: string; until: string | null }[];
+  /** In a diff: what happened to the copy, and in words from what (the version before, the advisories). */
+  change?: CopyChange;
+  changeNote?: string;
 }
+
+export type CopyChange = 'appeared' | 'disappeared' | 'changed' | 'newly-affected' | 'no-longer-affected';
 
 export interface ExportInput {
   rows: ExportRow[];
@@ -67,4 +75,16 @@ export function rowFromFinding(f: FileFinding & { advisories?: string[] }): Expo
 export function rowFromVendorRow(r: VendorRow): ExportRow {
   const linkage = (r as { linkage?: Linkage }).linkage ?? 'unknown';
   return { ...unattributed(r.storePath), ...r, linkage };
+}
+
+/** A run diff as one list of rows, each saying what changed (`vendorscan diff --format`, `GET /v1/diff?format=`). */
+export function rowsFromDiff(d: RunDiff): ExportRow[] {
+  const where = (c: ExportRow): string => `${c.library} ${c.version ?? c.versionRaw ?? '(version unknown)'} in ${c.storePath}${c.file ? `/${c.file}` : ''}`;
+  return [
+    ...d.appeared.map((c): ExportRow => ({ ...c, change: 'appeared' })),
+    ...d.disappeared.map((c): ExportRow => ({ ...c, change: 'disappeared' })),
+    ...d.changed.map((x): ExportRow => ({ ...x.after, change: 'changed', changeNote: `was ${where(x.before)}` })),
+    ...d.newlyAffected.map((x): ExportRow => ({ ...x.copy, change: 'newly-affected', changeNote: x.advisories.join(', ') })),
+    ...d.noLongerAffected.map((x): ExportRow => ({ ...x.copy, change: 'no-longer-affected', changeNote: x.advisories.join(', ') })),
+  ];
 }

@@ -12,10 +12,19 @@
 // validate the output against the official OASIS schema (test/fixtures/schemas/sarif-schema-2.1.0.json).
 import { pathToFileURL } from 'node:url';
 import type { Invocation, Log, ReportingDescriptor, Result } from 'sarif';
-import type { ExportInput, ExportRow } from './rows.ts';
+import type { CopyChange, ExportInput, ExportRow } from './rows.ts';
 import { confidenceScore, copyLocation, TOOL } from './tool.ts';
 
 export const SARIF_SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
+
+/** A diff's change as SARIF's comparison with the baseline run. */
+const BASELINE: Record<CopyChange, NonNullable<Result['baselineState']>> = {
+  appeared: 'new',
+  disappeared: 'absent',
+  changed: 'updated',
+  'newly-affected': 'new',
+  'no-longer-affected': 'absent',
+};
 
 function ruleIdOf(r: ExportRow): string {
   const advisory = [...r.advisories].sort()[0];
@@ -58,6 +67,8 @@ function result(r: ExportRow, ruleIndex: number): Result {
     ],
     // Stable across rebuilds: a version bump changes the store path's hash, not these.
     partialFingerprints: { 'vendorscanCopy/v1': `${r.pname}|${r.file}|${r.library}` },
+    ...(r.change ? { baselineState: BASELINE[r.change] } : {}),
+    ...(r.triage?.length ? { suppressions: r.triage.map((t) => ({ kind: 'external' as const, status: 'accepted' as const, justification: `${t.reason}${t.until ? ` (until ${t.until})` : ''}` })) } : {}),
     properties: {
       library: r.library,
       version: r.version,
@@ -74,6 +85,7 @@ function result(r: ExportRow, ruleIndex: number): Result {
       packageVersion: r.packageVersion,
       attribute: r.attribute,
       maintainers: r.maintainers,
+      ...(r.change ? { change: r.change, changeNote: r.changeNote ?? null } : {}),
     },
   };
 }

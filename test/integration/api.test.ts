@@ -71,6 +71,11 @@ describe('a scan through the API', () => {
     const results = r.body['results'] as { storePath: string; version: string; vendored: boolean; file: string }[];
     expect(results.map((x) => x.storePath).sort()).toEqual([...cache.libpngCopies].sort());
     expect(results.every((x) => x.version === '1.6.39' && x.vendored && x.file === 'lib/libpng16.so.16')).toBe(true);
+    // Every copy says which advisories it falls under (libpng 1.6.39 < 1.6.51) and its package version.
+    for (const x of results as unknown as { advisories: string[]; packageVersion: string | null }[]) {
+      expect(x.advisories).toEqual(['CVE-2025-64720', 'CVE-2025-65018']);
+      expect(x.packageVersion).toMatch(/^1\.\d+$/);
+    }
     const all = await get('/v1/vendors?library=libpng&vendored=any');
     expect((all.body['results'] as { storePath: string }[]).map((x) => x.storePath)).toContain(cache.libpngOwn);
     expect((await get('/v1/vendors?library=libpng&version=%3C1.6.39')).body['total']).toBe(0);

@@ -6,8 +6,8 @@ import { parseVersionRange, type VersionRange } from '../../../signatures/versio
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
+import { decorateRows } from '../../decisions/answers.ts';
 import { API_EXPORT_FORMATS, sendExport, type ApiExportFormat } from '../export.ts';
-import { rowFromVendorRow } from '../../output/index.ts';
 
 interface VendorsQuery {
   library: string;
@@ -61,11 +61,13 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       }
       const run = await answerRun(deps, q);
       const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
+      const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
       if (q.format !== 'json') {
         const title = `${q.vendored === 'true' ? 'vendored ' : ''}copies of ${q.library}${q.version ? ` ${q.version}` : ''}`;
-        return sendExport(reply, q.format, { coverage: run, rows: result.rows.map(rowFromVendorRow), total: result.total, title, filename: `vendors-${q.library}-run${run.runId}` });
+        return sendExport(reply, q.format, { coverage: run, rows: copies, total: result.total, title, filename: `vendors-${q.library}-run${run.runId}` });
       }
-      return { run, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
+      return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
     },
   );
 };
