@@ -9,6 +9,14 @@ import type { RunCoverage } from '../../store/coverage.ts';
 export const API_EXPORT_FORMATS = EXPORT_FORMATS.filter((f): f is Exclude<ExportFormat, 'table'> => f !== 'table');
 export type ApiExportFormat = (typeof API_EXPORT_FORMATS)[number];
 
+/** The `format` query parameter of the routes that list copies. */
+export const exportFormatParam = {
+  type: 'string',
+  enum: ['json', ...API_EXPORT_FORMATS],
+  default: 'json',
+  description: 'json, or an export: jsonl, csv, markdown, sarif (2.1.0), cyclonedx (1.6)',
+} as const;
+
 export function sendExport(
   reply: FastifyReply,
   format: ApiExportFormat,

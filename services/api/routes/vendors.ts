@@ -7,7 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
 import { decorateRows } from '../../decisions/answers.ts';
-import { API_EXPORT_FORMATS, sendExport, type ApiExportFormat } from '../export.ts';
+import { exportFormatParam, sendExport, type ApiExportFormat } from '../export.ts';
 
 interface VendorsQuery {
   library: string;
@@ -43,7 +43,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
-            format: { type: 'string', enum: ['json', ...API_EXPORT_FORMATS], default: 'json', description: 'json, or an export: jsonl, csv, markdown, sarif (2.1.0), cyclonedx (1.6)' },
+            format: exportFormatParam,
           },
         },
       },
