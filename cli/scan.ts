@@ -179,7 +179,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
       if (r.linkedNarScan !== undefined) reused++;
       const reported = judge(r.findings);
       if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
-      if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { ...(f.triage ? { triage: f.triage } : {}), matches: f.matches }));
+      if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
       else findings.push(...reported);
     },
   };

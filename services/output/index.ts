@@ -10,7 +10,7 @@ import { formatSarif } from './sarif.ts';
 import { formatTable } from './table.ts';
 
 export type { CopyChange, ExportInput, ExportRow, RunCoverage } from './rows.ts';
-export { rowFromFinding, rowFromVendorRow, rowsFromDiff } from './rows.ts';
+export { rowFromFinding, rowsFromDiff } from './rows.ts';
 export { jsonlLine } from './jsonl.ts';
 
 export const EXPORT_FORMATS = ['table', 'jsonl', 'csv', 'markdown', 'sarif', 'cyclonedx'] as const;

@@ -1,37 +1,24 @@
 // What every export format is given: plain copy rows (the shared contract's copy row, plus the rule
 // that recognised the copy when the caller has it) and the coverage of the run they come from. The
 // formatters are pure functions of this, so `scan`, `query`, `diff` and the API all feed them the
-// same way; the mappers below turn a scan's findings and a query's rows into copy rows.
+// same way; the mappers below turn a scan's findings and a run diff into copy rows.
 import type { FileFinding } from '../../signatures/finding.ts';
-import type { VendorRow } from '../../store/queries.ts';
 import { storePathName } from '../../nix/store-path.ts';
 import type { RunCoverage } from '../../store/coverage.ts';
 import type { RunDiff } from '../decisions/diff.ts';
+import type { Copy } from '../decisions/copies.ts';
 
 /** The coverage of the run an answer comes from (the contract's RunCoverage). */
 export type { RunCoverage } from '../../store/coverage.ts';
 
-export type Linkage = 'copy' | 'built-against' | 'unknown';
-
 /**
- * One copy of a library in one file of one store path as the exports take it: the contract's copy
- * row (a row of the vendors query: store path, pname and package version, file, library, version,
- * confidence, evidence, vendored; with linkage, advisories and attribution), plus the signature
- * rule that recognised it when the caller has it (SARIF's ruleId). The decisions' Copy is one.
+ * One copy of a library as the exports take it: the contract's copy row (services/decisions' Copy:
+ * the stored copy with advisories, attribution and, when asked for, the triage entries that would
+ * hide it), plus the signature rule that recognised it when the caller has it (SARIF's ruleId) and,
+ * in a diff, what happened to it.
  */
-export interface ExportRow extends Omit<VendorRow, 'rule'> {
-  linkage: Linkage;
-  /** OSV ids the copy falls under. */
-  advisories: string[];
-  attribute: string | null;
-  /** GitHub handles. */
-  maintainers: string[];
-  homepage: string | null;
-  position: string | null;
-  links: { search: string | null; hydra: string | null };
+export interface ExportRow extends Copy {
   rule?: string;
-  /** Only in answers that include suppressed copies: the triage entries that would hide this one. */
-  triage?: { reason: string; until: string | null }[];
   /** In a diff: what happened to the copy, and in words from what (the version before, the advisories). */
   change?: CopyChange;
   changeNote?: string;
@@ -53,9 +40,9 @@ function unattributed(storePath: string): Pick<ExportRow, 'pname' | 'packageVers
   return { pname, packageVersion: version, advisories: [], attribute: null, maintainers: [], homepage: null, position: null, links: { search: null, hydra: null } };
 }
 
-/** A scan's finding as a row; with the advisories it falls under when the caller has judged it. */
-export function rowFromFinding(f: FileFinding & { advisories?: string[] }): ExportRow {
-  const linkage = (f as { linkage?: Linkage }).linkage ?? 'unknown';
+/** A scan's finding as a row; with the advisories it falls under (and triage) when the caller has judged it. */
+export function rowFromFinding(f: FileFinding & Partial<Pick<ExportRow, 'advisories' | 'triage'>>): ExportRow {
+  const linkage = (f as { linkage?: ExportRow['linkage'] }).linkage ?? 'unknown';
   return {
     ...unattributed(f.storePath),
     advisories: f.advisories ?? [],
@@ -69,13 +56,10 @@ export function rowFromFinding(f: FileFinding & { advisories?: string[] }): Expo
     vendored: f.vendored,
     linkage,
     rule: f.rule,
+    ...(f.triage ? { triage: f.triage } : {}),
   };
 }
 
-export function rowFromVendorRow(r: VendorRow): ExportRow {
-  const linkage = (r as { linkage?: Linkage }).linkage ?? 'unknown';
-  return { ...unattributed(r.storePath), ...r, linkage };
-}
 
 /** A run diff as one list of rows, each saying what changed (`vendorscan diff --format`, `GET /v1/diff?format=`). */
 export function rowsFromDiff(d: RunDiff): ExportRow[] {
