@@ -52,7 +52,7 @@ describe('GET /v1/vendors?format=', () => {
     const r = await app.inject({ method: 'GET', url: '/v1/vendors?library=libpng&vendored=any&format=markdown' });
     expect(r.headers['content-type']).toBe('text/markdown; charset=utf-8');
     expect(r.body).toContain(`Coverage: Run ${runId}: `);
-    expect(r.body).toMatch(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(its own package\)$/m);
+    expect(r.body).toMatch(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(CVE-[0-9-]+(, CVE-[0-9-]+)*\) \(its own package\)$/m);
   });
 
   it('sarif and cyclonedx: their media types, valid against the official schemas', async () => {
