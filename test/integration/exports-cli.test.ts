@@ -41,7 +41,8 @@ describe('scan --format', () => {
     expect(run.results.map((r) => `${r.properties['library']}@${r.properties['version']}`).sort()).toEqual(['libpng@1.6.39', 'libwebp@1.2.4']);
     const webp = run.results.find((r) => r.properties['library'] === 'libwebp')!;
     expect(webp.locations[0]!.physicalLocation.artifactLocation.uri).toMatch(/^file:\/\/\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7$/);
-    expect(webp.properties).toMatchObject({ confidence: 'high', vendored: false, pname: 'libwebp', packageVersion: '1.2.4' });
+    expect(webp.properties).toMatchObject({ confidence: 'high', vendored: false, pname: 'libwebp', packageVersion: '1.2.4', advisories: ['CVE-2023-1999', 'CVE-2023-4863'] });
+    expect(webp.ruleId).toBe('CVE-2023-1999');
     const runId = Number(/Stored as run (\d+)/.exec(sarifOut.stderr)?.[1]);
     expect(run.properties.coverage).toMatchObject({ runId, total: 3 });
   });
@@ -74,8 +75,8 @@ describe('scan --format', () => {
     const md = scan('--format', 'markdown').stdout;
     expect(md).toMatch(/^Coverage: Run \d+: /);
     expect(md.split('\n').filter((l) => l.startsWith('- [ ] '))).toEqual([
-      expect.stringMatching(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(its own package\)$/),
-      expect.stringMatching(/^- \[ \] `libwebp` 1\.2\.4: libwebp 1\.2\.4 in `lib\/libwebp\.so\.7` \(its own package\)$/),
+      expect.stringMatching(/^- \[ \] `libpng` 1\.6\.39: libpng 1\.6\.39 in `lib\/libpng16\.so\.16` \(CVE-2025-64720, CVE-2025-65018\) \(its own package\)$/),
+      expect.stringMatching(/^- \[ \] `libwebp` 1\.2\.4: libwebp 1\.2\.4 in `lib\/libwebp\.so\.7` \(CVE-2023-1999, CVE-2023-4863\) \(its own package\)$/),
     ]);
   });
 
