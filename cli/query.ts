@@ -11,7 +11,9 @@ import { openResultsStore } from '../store/migrate.ts';
 import { CHANNEL_NAME, loadConfig } from '../services/config.ts';
 import { affectedBy, decorateRows } from '../services/decisions/answers.ts';
 import type { Copy } from '../services/decisions/copies.ts';
-import { copiesTable, copyFormat, decisionContext, decisionFlags, decisionUsage, suppressedNote } from './decision-flags.ts';
+import { copiesTable, decisionContext, decisionFlags, decisionUsage, suppressedNote } from './decision-flags.ts';
+import { renderExport } from '../services/output/index.ts';
+import { parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -31,7 +33,8 @@ const usage = `Usage: vendorscan query (--library NAME [--version RANGE] | --adv
                        or 'built-against' answers "who links it"; with --library)
   --limit N            rows (default 1000)
 ${decisionUsage}
-  The first line says what the answer covers; "INCOMPLETE" when more than 1 % of the scope failed.
+  The first line says what the answer covers (on stderr for every format but table); "INCOMPLETE"
+  when more than 1 % of the scope failed.
   Exit code 0 with an answer (even an empty one, under its coverage); 1 when no library scan
   can answer; 2 on bad arguments.
 `;
@@ -68,7 +71,7 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
   const linkage = v.linkage as LinkageChoice | undefined;
   if (linkage !== undefined && !LINKAGE_CHOICES.includes(linkage)) throw new UsageError(`--linkage must be ${LINKAGE_CHOICES.join(', ')}, got "${v.linkage}"`);
   if (linkage !== undefined && v.advisory) throw new UsageError('--linkage goes with --library; an advisory covers copies only');
-  const format = copyFormat(v.format);
+  const format = parseFormatFlag(v.format);
   let range: VersionRange | null = null;
   try {
     range = v.version ? parseVersionRange(v.version) : null;
@@ -110,6 +113,12 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
         for (const c of a.cannotTell) io.stdout.write(`${JSON.stringify({ run: coverage.runId, advisory: a.advisory.id, status: 'cannot-tell', ...c })}\n`);
         return 0;
       }
+      if (format !== 'table') {
+        io.stderr.write(header);
+        const title = `${a.advisory.id}: ${a.totalAffected} affected, then ${a.totalCannotTell} whose version cannot tell`;
+        io.stdout.write(renderExport(format, { rows: [...a.affected, ...a.cannotTell], coverage, title }));
+        return 0;
+      }
       const count = (n: number): string => `${n} ${v.all ? '' : 'vendored '}cop${n === 1 ? 'y' : 'ies'}`;
       io.stdout.write(header);
       io.stdout.write(`${a.advisory.id}${a.advisory.aliases.length ? ` (${a.advisory.aliases.join(', ')})` : ''}: ${a.advisory.summary ?? ''}\n`);
@@ -123,16 +132,17 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
     const result = await vendors(db, { runId: coverage.runId, library, range, vendored, unknown, linkage: linkages, limit, offset: 0 });
     const { copies, suppressed } = await decorateRows(db, ctx, coverage.runId, result.rows, includeSuppressed);
     const header = `${coverageLine(coverage, how)}${suppressedNote(suppressed, includeSuppressed)}\n`;
-    if (format === 'jsonl') {
+    // "vendored copies of libwebp <1.3.2", "programs built against openssl", …
+    const what = (many: boolean): string =>
+      `${linkage === 'built-against' ? `program${many ? 's' : ''} built against` : `${v.all ? '' : 'vendored '}cop${many ? 'ies' : 'y'} of${linkage === 'any' ? ' or programs built against' : ''}`} ${library}${v.version ? ` ${v.version}` : ''}`;
+    if (format !== 'table') {
       io.stderr.write(header);
-      for (const c of copies) io.stdout.write(`${JSON.stringify({ run: coverage.runId, ...c })}\n`);
+      io.stdout.write(renderExport(format, { rows: copies, coverage, title: what(true) }));
       return 0;
     }
     io.stdout.write(header);
-    const kind = linkage === 'built-against' ? `program${result.total === 1 ? '' : 's'} built against` : `${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of${linkage === 'any' ? ' or programs built against' : ''}`;
-    const what = `${kind} ${library}${v.version ? ` ${v.version}` : ''}`;
     const versions = unknown === 'exclude' ? ' (readable versions only)' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)';
-    io.stdout.write(`${result.total} ${what}${versions}${result.total > result.rows.length ? `, first ${result.rows.length} shown` : ''}.\n`);
+    io.stdout.write(`${result.total} ${what(result.total !== 1)}${versions}${result.total > result.rows.length ? `, first ${result.rows.length} shown` : ''}.\n`);
     if (copies.length > 0) io.stdout.write(table(copies));
     if (!v.all) {
       const own = await vendors(db, { runId: coverage.runId, library, range, vendored: false, unknown, linkage: linkages, limit: 1, offset: 0 });

@@ -10,7 +10,9 @@ import { storePathName } from '../../nix/store-path.ts';
 import type { DecisionContext } from './context.ts';
 
 /** The stored copy (without the rule that decided its version), plus what the answers add. */
-export interface Copy extends Omit<CopyRow, 'rule'> {
+export interface Copy extends Omit<CopyRow, 'rule' | 'linkageReason'> {
+  /** Why the linkage is what it is ("NEEDs libssl.so.3", "defines zlibVersion"); absent where the row was made without it. */
+  linkageReason?: string;
   /** OSV ids of the advisories the copy falls under. */
   advisories: string[];
   attribute: string | null;
