@@ -4,7 +4,7 @@
 // and zstd are layers, not levels: `x.tar.gz!/file`. Grammar: none of its own. Everything a
 // reader meets becomes a warning `<archive path>: <what>`; only the caller's own exceptions
 // (thrown by onMember) leave the walk.
-import { decompress, normaliseMemberName, q, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
+import { decompress, normaliseMemberName, q, u32, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
 import { isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
@@ -264,7 +264,7 @@ export class ArchiveStream {
       return;
     }
     this.append(chunk);
-    if (this.mode === 'sniff' && this.length >= 512) {
+    if (this.mode === 'sniff' && this.length >= 512 && !this.awaitingAsarHeader()) {
       this.format = sniffArchive(this.buf.subarray(0, this.length), false);
       this.mode = this.format === null ? 'ignore' : 'buffer';
       if (this.mode === 'ignore') this.buf = new Uint8Array(0);
@@ -300,6 +300,18 @@ export class ArchiveStream {
     this.length = 0;
     this.mode = 'ignore';
     return this.walk.result(this.format);
+  }
+
+  /**
+   * An asar's JSON header (thousands of entries: hundreds of KiB) may run past the first chunk;
+   * it is recognised only whole, so a file that starts like one is held until its header is in
+   * (or the header cap says it cannot be one).
+   */
+  private awaitingAsarHeader(): boolean {
+    const b = this.buf;
+    if (this.length < 17 || b[0] !== 4 || b[1] !== 0 || b[2] !== 0 || b[3] !== 0 || b[16] !== 0x7b) return false;
+    const headerSize = u32(b, 4);
+    return headerSize <= this.walk.limits.maxHeaderBytes && this.length < headerSize + 8;
   }
 
   private append(chunk: Uint8Array): void {
