@@ -206,6 +206,15 @@ describe('real archives', () => {
     expect(same(members.get('app.asar!/node_modules/zlib/build/Release/libz.so.1'), libz)).toBe(true);
   });
 
+  it('asar streamed in 512-byte chunks: a JSON header longer than the first chunk is still recognised', () => {
+    const files = Array.from({ length: 200 }, (_, i) => ({ path: `node_modules/pkg${i}/index.js`, data: text }));
+    const asar = buildAsar([...files, { path: 'build/Release/libz.so.1', data: libz }]);
+    const { result, members } = stream(asar, 'app.asar', () => 512);
+    expect(result.format).toBe('asar');
+    expect(result.warnings).toEqual([]);
+    expect(same(members.get('app.asar!/build/Release/libz.so.1'), libz)).toBe(true);
+  });
+
   it('asar inside a zip inside a tar', () => {
     const asar = buildAsar([{ path: 'lib/libz.so.1', data: libz }]);
     writeFileSync(join(dir, 'app.asar'), asar);
