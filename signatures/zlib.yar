@@ -1,6 +1,6 @@
 // zlib: deflate.c and inflate.c carry copyright strings with the version
 // (" deflate 1.2.13 Copyright 1995-2022 Jean-loup Gailly and Mark Adler ").
-// zlib-ng in compat mode reports "1.3.0.zlib-ng".
+// zlib-ng in compat mode reports "1.3.0.zlib-ng": the zlib API version, not zlib-ng's own.
 
 rule zlib_copyright_version {
   meta:
@@ -15,13 +15,15 @@ rule zlib_copyright_version {
     $ver
 }
 
+// The compat string is the zlib API version zlib-ng implements, not zlib-ng's release (wasm-vips
+// 0.0.19 bundles zlib-ng 2.3.3 and says "1.3.1.zlib-ng"): kept whole as versionRaw, version unknown.
 rule zlib_ng_compat {
   meta:
     library = "zlib-ng"
     evidence = "version-string"
     confidence = "medium"
     version_from = "$ver"
-    version_regex = "([0-9]+\\.[0-9]+\\.[0-9]+)\\.zlib-ng"
+    version_regex = "([0-9]+\\.[0-9]+\\.[0-9]+\\.zlib-ng)"
   strings:
     $ver = /[0-9]+\.[0-9]+\.[0-9]+\.zlib-ng/
   condition:
