@@ -4,7 +4,7 @@
 // signatures. Hostile archives (a zip bomb, an asar whose header lies) become per-file warnings on
 // the store path while the rest of it is still scanned, in bounded memory.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,11 @@ import { compileRules } from '../../yara/rules.ts';
 import { FileMatcher } from '../../yara/file-matcher.ts';
 import { openBinaryCache } from '../../cache/open.ts';
 import { needleRule } from '../../yara/rule-source.ts';
+import { freshPostgres, type TestDatabase } from '../helpers/databases.ts';
+import { buildApi } from '../../services/api/app.ts';
+import { openRuntime } from '../../services/runtime.ts';
+import { loadConfig } from '../../services/config.ts';
+import { narScanWarnings } from '../../store/runs.ts';
 
 const LIB = '/usr/lib/x86_64-linux-gnu';
 const LIBPNG = `${LIB}/libpng16.so.16`; // Debian bookworm: libpng 1.6.39
@@ -71,13 +76,17 @@ beforeAll(() => {
   const tarDir = stage('tar', { 'usr/lib/libpng16.so.16': LIBPNG });
   run('tar', ['czf', path.join(work, 'natives.tar.gz'), '-C', tarDir, '.'], work);
   run('python3', ['-c', `import zipfile; z = zipfile.ZipFile(${JSON.stringify(path.join(work, 'mod.whl'))}, 'w', zipfile.ZIP_DEFLATED); z.write(${JSON.stringify(ZLIB)}, 'mod/.libs/libz.so.1'); z.close()`], work);
-  // A zip bomb: 256 MiB of zeros in one member, about 1000:1.
-  run('python3', ['-c', `import zipfile
-z = zipfile.ZipFile(${JSON.stringify(path.join(work, 'bomb.zip'))}, 'w', zipfile.ZIP_DEFLATED)
+  // Zip bombs: 100 MiB of zeros in one member (about 1000:1, under the member cap), and 256 MiB
+  // (a member claiming more than the member cap).
+  const zeros = (name: string, mib: number): void =>
+    run('python3', ['-c', `import zipfile
+z = zipfile.ZipFile(${JSON.stringify(path.join(work, name))}, 'w', zipfile.ZIP_DEFLATED)
 with z.open('zeros.bin', 'w', force_zip64=True) as f:
     block = bytes(1 << 20)
-    for _ in range(256): f.write(block)
+    for _ in range(${mib}): f.write(block)
 z.close()`], work);
+  zeros('bomb.zip', 100);
+  zeros('huge.zip', 256);
 
   paths.java = addToStore('java-app-1.0', { share: { 'app.jar': readFileSync(path.join(work, 'app.jar')) } });
   paths.nested = addToStore('plugin-host-2.0', { share: { 'bundle.zip': readFileSync(path.join(work, 'bundle.zip')) } });
@@ -86,7 +95,12 @@ z.close()`], work);
     lib: { 'mod.whl': readFileSync(path.join(work, 'mod.whl')) },
   });
   paths.hostile = addToStore('electron-app-4.0', {
-    resources: { 'app.asar': lyingAsar(), 'bomb.zip': readFileSync(path.join(work, 'bomb.zip')), 'app.jar': readFileSync(path.join(work, 'app.jar')) },
+    resources: {
+      'app.asar': lyingAsar(),
+      'bomb.zip': readFileSync(path.join(work, 'bomb.zip')),
+      'huge.zip': readFileSync(path.join(work, 'huge.zip')),
+      'app.jar': readFileSync(path.join(work, 'app.jar')),
+    },
   });
   cacheDir = makeBinaryCache(Object.values(paths), 'xz');
 }, 120_000);
@@ -143,14 +157,17 @@ describe('library copies inside archives, in real Nix-made NARs', () => {
     const r = results.get(paths.hostile);
     expect(r?.status).toBe('scanned');
     const warnings = r?.warnings ?? [];
-    expect(warnings.some((w) => w.startsWith('resources/bomb.zip: ') && /bomb|ratio/.test(w))).toBe(true);
-    expect(warnings.some((w) => w.startsWith('resources/app.asar: ') && w.includes('lib.node'))).toBe(true);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^resources\/app\.asar: "lib\.node": header says 4096 bytes at offset 999999999, past the \d+ data bytes \(the header lies\); skipped$/),
+      expect.stringMatching(/^resources\/bomb\.zip: "zeros\.bin": zip bomb: \d+ compressed bytes claim 104857600 \(\d+:1, over 100:1\); skipped$/),
+      expect.stringMatching(/^resources\/huge\.zip: "zeros\.bin": claims 268435456 bytes, over the 134217728-byte member cap; skipped$/),
+    ]);
     expect(copies(r)).toEqual(['resources/app.jar!/natives/libpng16.so.16 libpng@1.6.39']);
   });
 });
 
 describe('bounds', () => {
-  it('a 256 MiB zip bomb in a NAR costs far less than its size', async () => {
+  it('zip bombs of 100 and 256 MiB in a NAR cost far less than their size', async () => {
     const rules = compileRules(signatures.sources);
     const metas = ruleMetas(signatures.sources);
     const cache = openBinaryCache(`file://${cacheDir}`, { retries: 1, timeoutMs: 10_000 });
@@ -184,4 +201,52 @@ describe('bounds', () => {
     });
     expect(results[0]?.findings.map((f) => f.file)).toEqual(['share/app.jar!/META-INF/NOTICE.txt']);
   }, 60_000);
+});
+
+describe('per-file warnings are stored and shown', () => {
+  const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await freshPostgres();
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const cli = (): { code: number | null; stderr: string } => {
+    const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'vendorscan.mjs'), 'scan', '--cache', `file://${cacheDir}`, '--path', paths.hostile, '--path', paths.java], {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, ...database.env },
+      timeout: 120_000,
+    });
+    return { code: r.status, stderr: r.stderr };
+  };
+
+  it('in the CLI summary, in the store (kept when an unchanged path is linked) and in GET /v1/scans/:id', async () => {
+    const first = cli();
+    expect(first.code).toBe(0);
+    expect(first.stderr).toMatch(/Warnings \(\d+ in 1 scanned store path; the rest of each was scanned\):/);
+    expect(first.stderr).toContain(`  ${paths.hostile}:\n    resources/`);
+    expect(first.stderr).toMatch(/^ {4}resources\/bomb\.zip: "zeros\.bin": zip bomb: /m);
+    // The second run links the stored NAR scan instead of downloading: its warnings come along.
+    const second = cli();
+    expect(second.stderr).toMatch(/2 reused unchanged/);
+    expect(second.stderr).toMatch(/^ {4}resources\/app\.asar: /m);
+    const stored = await database.db.query<{ id: string }>('SELECT id FROM nar_scans ORDER BY id');
+    const all = await Promise.all(stored.rows.map((r) => narScanWarnings(database.db, Number(r.id))));
+    expect(all.filter((w) => w.length > 0)).toHaveLength(1);
+
+    const runtime = await openRuntime(loadConfig({ ...database.env, VENDORSCAN_CACHE: `file://${cacheDir}` }), { threads: 1 });
+    const app = await buildApi({ ...runtime, apiToken: 'token' });
+    try {
+      const r = await app.inject({ method: 'GET', url: '/v1/scans/2' });
+      expect(r.statusCode).toBe(200);
+      const body = r.json() as { warnings: { storePath: string; warnings: string[] }[] };
+      expect(body.warnings.map((w) => w.storePath)).toEqual([paths.hostile]);
+      expect(body.warnings[0]?.warnings.some((w) => w.startsWith('resources/bomb.zip: "zeros.bin": zip bomb: '))).toBe(true);
+    } finally {
+      await app.close();
+      await runtime.close();
+    }
+  }, 240_000);
 });
