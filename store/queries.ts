@@ -32,7 +32,8 @@ export interface VendorRow {
   vendored: boolean;
 }
 
-const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
+/** SQL: whether finding f in store path sp is vendored (not the library's own package). */
+export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
 /** The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are limit and offset). */
 export function vendorsSql(q: VendorsQuery): { count: string; page: string; params: unknown[] } {
@@ -69,19 +70,24 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
   const { rows } = await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset]);
   return {
     total: Number(total.rows[0]?.n ?? 0),
-    rows: rows.map((r) => ({
-      storePath: String(r['path']),
-      pname: String(r['pname']),
-      packageVersion: (r['package_version'] as string | null) ?? null,
-      file: String(r['file']),
-      library: String(r['library']),
-      version: (r['version'] as string | null) ?? null,
-      versionRaw: (r['version_raw'] as string | null) ?? null,
-      confidence: String(r['confidence']),
-      evidence: String(r['evidence']),
-      rule: String(r['rule']),
-      vendored: Boolean(r['vendored']),
-    })),
+    rows: rows.map(toVendorRow),
+  };
+}
+
+/** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored. */
+export function toVendorRow(r: Record<string, unknown>): VendorRow {
+  return {
+    storePath: String(r['path']),
+    pname: String(r['pname']),
+    packageVersion: (r['package_version'] as string | null) ?? null,
+    file: String(r['file']),
+    library: String(r['library']),
+    version: (r['version'] as string | null) ?? null,
+    versionRaw: (r['version_raw'] as string | null) ?? null,
+    confidence: String(r['confidence']),
+    evidence: String(r['evidence']),
+    rule: String(r['rule']),
+    vendored: Boolean(r['vendored']),
   };
 }
 

@@ -13,6 +13,8 @@ import { vendorsRoutes } from './routes/vendors.ts';
 import { librariesRoutes } from './routes/libraries.ts';
 import { scansRoutes } from './routes/scans.ts';
 import { searchesRoutes } from './routes/searches.ts';
+import { advisoriesRoutes } from './routes/advisories.ts';
+import { diffRoutes } from './routes/diff.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -55,6 +57,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });
   });
 
-  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes]) await app.register(routes, deps);
+  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes, advisoriesRoutes, diffRoutes]) await app.register(routes, deps);
   return app;
 }
