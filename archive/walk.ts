@@ -183,7 +183,9 @@ export class Walk {
     if (head && head.length < 512 && !whole) head = null; // held back in the decoder: look at all of it
     if (head && !isTar(head)) return;
     if (!peek.ok && !peek.overCap && whole) return; // corrupt, and all of it was seen: no archive
-    const cap = Math.min(this.budget.remainingBytes(), ratioCap(this.limits, b.length));
+    // The decompressed tar is held whole: no larger than a member may be (the memory bound).
+    const ratio = ratioCap(this.limits, b.length);
+    const cap = Math.min(this.budget.remainingBytes(), ratio, this.limits.maxMemberBytes);
     const r = whole && peek.ok ? peek : this.decompress(path, kind, b, cap);
     if (!r.ok) {
       if (!r.overCap) {
@@ -191,9 +193,11 @@ export class Walk {
         return;
       }
       const why =
-        cap < this.budget.remainingBytes()
+        cap === ratio
           ? `decompresses past ${cap} bytes, over ${this.limits.maxRatio}:1 (a bomb)`
-          : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
+          : cap === this.limits.maxMemberBytes
+            ? `decompresses past the ${cap}-byte member cap (a tar too big to hold)`
+            : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
       this.warn(path, `${kind} layer ${why}; not opened`);
       return;
     }

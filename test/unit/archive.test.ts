@@ -185,6 +185,12 @@ describe('real archives', () => {
     expect(same(members.get(`lib.jar!/${SO}`), libz)).toBe(true);
   });
 
+  it('a tar.gz whose tar is larger than the member cap is not decompressed past it (the tar would be held whole)', () => {
+    const { result, members } = walk(file('plain.tar.gz'), 'plain.tar.gz', { maxMemberBytes: 64 * 1024 });
+    expect(members.size).toBe(0);
+    expect(result.warnings).toEqual(['plain.tar.gz: gzip layer decompresses past the 65536-byte member cap (a tar too big to hold); not opened']);
+  });
+
   it('nested jar in zip in tar.gz: a.tar.gz!/inner.zip!/lib.jar!/natives/…', () => {
     const { result, members } = walk(file('nested.tar.gz'), 'nested.tar.gz');
     expect(result.warnings).toEqual([]);
