@@ -6,7 +6,7 @@
 // (thrown by onMember) leave the walk.
 import { decompress, normaliseMemberName, q, u32, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
-import { isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
+import { isAsarStart, isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
 import { readAsar } from './asar.ts';
 import { readTar } from './tar.ts';
@@ -312,8 +312,8 @@ export class ArchiveStream {
    * (or the header cap says it cannot be one).
    */
   private awaitingAsarHeader(): boolean {
-    const b = this.buf;
-    if (this.length < 17 || b[0] !== 4 || b[1] !== 0 || b[2] !== 0 || b[3] !== 0 || b[16] !== 0x7b) return false;
+    const b = this.buf.subarray(0, this.length);
+    if (!isAsarStart(b)) return false;
     const headerSize = u32(b, 4);
     return headerSize <= this.walk.limits.maxHeaderBytes && this.length < headerSize + 8;
   }

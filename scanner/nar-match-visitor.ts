@@ -7,7 +7,7 @@
 import type { NarVisitor } from '../nix/nar.ts';
 import type { FileMatcher, RuleHit } from '../yara/file-matcher.ts';
 import { isBinaryObject } from '../signatures/binary-object.ts';
-import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, sniffArchive, type ArchiveLimits } from '../archive/index.ts';
+import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, isAsarStart, sniffArchive, type ArchiveLimits } from '../archive/index.ts';
 
 /** Bytes needed to recognise a binary object by its magic. */
 const HEAD_BYTES = 8;
@@ -155,7 +155,7 @@ export class NarMatchVisitor implements NarVisitor {
     this.archiveHeadLength += take;
     if (this.archiveHeadLength < SNIFF_BYTES && this.archiveHeadLength < this.size) return;
     const head = this.archiveHead.subarray(0, this.archiveHeadLength);
-    if (sniffArchive(head, false) === null && !asarStart(head)) {
+    if (sniffArchive(head, false) === null && !isAsarStart(head)) {
       this.archiveState = 'off';
       return;
     }
@@ -184,11 +184,6 @@ export class NarMatchVisitor implements NarVisitor {
 const SNIFF_BYTES = 512;
 /** The smallest zip (an empty one is a 22-byte end record); nothing shorter is an archive. */
 const MIN_ARCHIVE_BYTES = 22;
-
-/** An asar's Pickle start: its JSON header may run far past the first bytes. */
-function asarStart(b: Uint8Array): boolean {
-  return b.length >= 17 && b[0] === 4 && b[1] === 0 && b[2] === 0 && b[3] === 0 && b[16] === 0x7b;
-}
 
 /** Warnings kept per store path (each archive's walk keeps up to its own cap as well). */
 const MAX_PATH_WARNINGS = 200;
