@@ -55,12 +55,14 @@ rule libwebp_sharp_libvips_pin {
 
 // WebAssembly: WebPGetDecoderVersion / WebPGetEncoderVersion compile to a function body of six
 // bytes: size 06, no locals 00, i32.const 41 with the packed version as a LEB128 immediate, end 0b.
-// For 1.0.0 to 1.15.x (revision < 32) that is `06 00 41 8?|9? 8?|9? 04 0b`: 1.1.0 is
-// `06 00 41 80 82 04 0b` in the squoosh codecs of @jsquash/webp (decoder and both encoders; checked
-// by test/integration/wasm.test.ts on the registry's files). Emscripten drops the function unless
-// something calls it (squoosh's embind `version()` does). A big module holds other functions of
-// this shape (sharp's 9 MB wasm has one reading as "1.0.14"), so the rule wants exactly one, and
-// not in a libvips build, whose libwebp is pinned by its libvips version instead (rule above).
+// For 1.0.0 to 1.15.x with revision < 32 the immediate is `(80|rev) (80|2*minor) 04`: 1.1.0 is
+// `06 00 41 80 82 04 0b` in the squoosh codecs of @jsquash/webp and webp-wasm, 1.3.2 is
+// `06 00 41 82 86 04 0b` (twice: decoder and encoder) in wasm-webp 0.1.0; checked on the
+// registry's files by test/integration/wasm.test.ts and bench/corpus/wasm.tsv. Emscripten drops
+// the function unless something calls it (squoosh's embind `version()` does). A big module holds
+// other functions of this shape (sharp's 9 MB wasm has one reading as "1.0.14"), so the rule wants
+// one, or two with the same value, and not in a libvips build, whose libwebp is pinned by its
+// libvips version instead (rule above).
 // Presence: the decoder's error strings, or in an encoder-only build (no decoder strings) the
 // libwebp struct and enum names that its embind bindings register.
 rule libwebp_wasm_version_function {
@@ -72,7 +74,7 @@ rule libwebp_wasm_version_function {
     version_packed_offset = 3
     version_packed_encoding = "leb128"
   strings:
-    $fn = { 06 00 41 ( 8? | 9? ) ( 8? | 9? ) 04 0b }
+    $fn = { 06 00 41 ( 8? | 9? ) ( 80 | 82 | 84 | 86 | 88 | 8a | 8c | 8e | 90 | 92 | 94 | 96 | 98 | 9a | 9c | 9e ) 04 0b }
     $p1 = "no memory during frame initialization."
     $p2 = "cannot parse filter header"
     $p3 = "Incorrect keyframe parameters."
@@ -80,7 +82,7 @@ rule libwebp_wasm_version_function {
     $e2 = "WEBP_HINT_PHOTO\x00"
     $webpload = "webpload_source\x00"
   condition:
-    uint32(0) == 0x6d736100 and #fn == 1 and (2 of ($p*) or all of ($e*)) and not $webpload
+    uint32(0) == 0x6d736100 and (#fn == 1 or (#fn == 2 and uint16(@fn[1] + 3) == uint16(@fn[2] + 3))) and (2 of ($p*) or all of ($e*)) and not $webpload
 }
 
 rule libwebp_presence {

@@ -14,7 +14,7 @@ import { runScan } from '../../scanner/scan.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
 import { loadSignatures } from '../../signatures/loader.ts';
 
-const PACKAGES = { webp: '@jsquash/webp@1.5.0', png: '@jsquash/png@3.1.1', sharp: '@img/sharp-wasm32@0.35.5' };
+const PACKAGES = { webp: '@jsquash/webp@1.5.0', png: '@jsquash/png@3.1.1', sharp: '@img/sharp-wasm32@0.35.5', both: 'wasm-webp@0.1.0' };
 let work = '';
 let cacheDir = '';
 let storePath = '';
@@ -32,7 +32,7 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'vendorscan-wasm-'));
   let dirs: Record<keyof typeof PACKAGES, string>;
   try {
-    dirs = { webp: unpack(PACKAGES.webp), png: unpack(PACKAGES.png), sharp: unpack(PACKAGES.sharp) };
+    dirs = { webp: unpack(PACKAGES.webp), png: unpack(PACKAGES.png), sharp: unpack(PACKAGES.sharp), both: unpack(PACKAGES.both) };
   } catch (err) {
     unreachable = `npm registry unreachable (${(err as Error).message.split('\n')[0]}): wasm tests skipped`;
     console.warn(unreachable);
@@ -46,6 +46,7 @@ beforeAll(() => {
       'webp_enc.wasm': file(dirs.webp, 'codec/enc/webp_enc.wasm'),
       'webp_enc_simd.wasm': file(dirs.webp, 'codec/enc/webp_enc_simd.wasm'),
       'squoosh_png_bg.wasm': file(dirs.png, 'codec/pkg/squoosh_png_bg.wasm'),
+      'webp-wasm.wasm': file(dirs.both, 'dist/esm/webp-wasm.wasm'),
       'sharp.wasm': file(dirs.sharp, `lib/sharp-wasm32-${PACKAGES.sharp.split('@').pop()}.node.wasm`),
     },
   });
@@ -84,6 +85,11 @@ describe('WebAssembly builds from the npm registry', () => {
     if (unreachable) return ctx.skip(unreachable);
     expect(result?.status).toBe('scanned');
     for (const file of ['webp_dec.wasm', 'webp_enc.wasm', 'webp_enc_simd.wasm']) expect(copies(file)).toEqual(['libwebp@1.1.0 exported-version-function']);
+  });
+
+  it('reads libwebp 1.3.2 where decoder and encoder version functions share one module (wasm-webp, whose README says 1.3.2)', (ctx) => {
+    if (unreachable) return ctx.skip(unreachable);
+    expect(copies('webp-wasm.wasm')).toEqual(['libwebp@1.3.2 exported-version-function']);
   });
 
   it("reads sharp's wasm libvips pins from its versions.json: libwebp, libpng, zlib-ng", (ctx) => {
