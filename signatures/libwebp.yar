@@ -74,6 +74,8 @@ rule libwebp_sharp_libvips_pin {
 rule libwebp_wasm_version_function {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "exported-version-function"
     confidence = "high"
     version_packed = "$fn"

@@ -41,6 +41,8 @@ rule zlib_ng_compat {
 rule zlib_ng_sharp_libvips_pin {
   meta:
     library = "zlib-ng"
+    sonames = "libz-ng.so.*, libz.so.1"
+    symbols = "zlibng_version, zng_inflateInit, zng_deflateInit, zlibVersion"
     evidence = "product-pin"
     confidence = "high"
     version_from = "$vips"

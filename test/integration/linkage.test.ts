@@ -7,8 +7,8 @@
 // them) when a file is missing. The sweep's other suspects join when installed: python3-cryptography,
 // openjdk-17-jre-headless, erlang-crypto.
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, copyFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -134,6 +134,23 @@ describe.skipIf(absent.length > 0)('linkage through scan and query', () => {
       await runtime?.close();
     }
   }, 240_000);
+
+  it.skipIf(spawnSync('zip', ['-v']).status !== 0)('reads the linkage of archive members from their bytes (a jar holding both)', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-linkage-jar-'));
+    mkdirSync(path.join(dir, 'natives'));
+    copyFileSync('/usr/bin/osslsigncode', path.join(dir, 'natives', 'osslsigncode'));
+    copyFileSync(`${LIB}/libcrypto.so.3`, path.join(dir, 'natives', 'libcrypto.so.3'));
+    execFileSync('zip', ['-q', '-r', path.join(dir, 'app.jar'), 'natives'], { cwd: dir });
+    const jarPath = addToStore('jar-app-1.0', { share: { 'app.jar': readFileSync(path.join(dir, 'app.jar')) } });
+    const jarCache = makeBinaryCache([jarPath], 'zstd');
+    const r = run(['scan', '--cache', jarCache, '--path', jarPath, '--format', 'jsonl'], mkdtempSync(path.join(tmpdir(), 'vendorscan-linkage-jar-data-')));
+    expect(r.code, r.stderr).toBe(0);
+    const rows = jsonl(r.stdout).filter((x) => x.library === 'openssl').map((x) => [x.file, x.linkage, x.linkageReason]).sort();
+    expect(rows).toEqual([
+      ['share/app.jar!/natives/libcrypto.so.3', 'copy', 'is the library itself (DT_SONAME libcrypto.so.3)'],
+      ['share/app.jar!/natives/osslsigncode', 'built-against', expect.stringMatching(/^NEEDs lib(ssl|crypto)\.so\.3$/)],
+    ]);
+  }, 180_000);
 
   it('a file read in windows is unknown, and kept as a possible copy', () => {
     // A store of its own: the first one would link the unchanged NAR's stored findings.
