@@ -6,14 +6,11 @@ import { availableParallelism } from 'node:os';
 import { loadSignatures } from '../signatures/loader.ts';
 import { compileRules } from '../yara/rules.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
-import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
-import { runInProcess } from '../workers/runs/run-in-process.ts';
-import { createRun, type RunSource } from '../store/runs.ts';
-import { openResultsStore } from '../store/migrate.ts';
+import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
+import type { RunSource } from '../store/runs.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
-import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
 import { UsageError } from './usage-error.ts';
@@ -102,15 +99,17 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const compiled = compileRules(ruleSources.sources);
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
-  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
+  const paths = v.path ?? (v.paths ? readPathList(v.paths) : (await import('../workers/sources/channel.ts')).channelStorePaths(v.channel ?? '', config.channelsUrl));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
   const findings: FileFinding[] = [];
-  const db = v['no-store'] ? null : await openResultsStore(config);
+  // The store and the scan pipeline are loaded only now (not for --help, nor a bad flag).
+  const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
+  const db = store ? await store.openResultsStore(config) : null;
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   const rulesetDigest = compiled.digest;
-  const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
+  const runId = db && store ? await store.createRun(db, { source, cacheUrl, rulesetDigest }) : null;
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions: { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
@@ -129,7 +128,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   };
   let summary: ScanSummary;
   try {
-    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
   } finally {
     await db?.close();
   }
@@ -138,6 +137,11 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   io.stderr.write(summaryText(summary));
   if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(config)}.\n`);
   return 0;
+}
+
+async function loadStore() {
+  const [migrate, runs, inProcess] = await Promise.all([import('../store/migrate.ts'), import('../store/runs.ts'), import('../workers/runs/run-in-process.ts')]);
+  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess };
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */

@@ -38,6 +38,22 @@ describe.each([
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('leaves an up-to-date store untouched, and resyncs library_packages when they drifted', async () => {
+    await migrate(t.db);
+    // ctid changes when a row is rewritten (the slow path deletes and reinserts every pair).
+    const rows = async (): Promise<string[]> => (await t.db.query<{ r: string }>('SELECT ctid::text || library || pname AS r FROM library_packages ORDER BY 1')).rows.map((x) => x.r);
+    const before = await rows();
+    expect(before.length).toBeGreaterThan(0);
+    expect(await migrate(t.db)).toEqual([]);
+    expect(await rows()).toEqual(before);
+    await t.db.query("DELETE FROM library_packages WHERE library = 'libwebp'");
+    await t.db.query("INSERT INTO library_packages (library, pname) VALUES ('libwebp', 'not-a-libwebp-package')");
+    expect(await migrate(t.db)).toEqual([]);
+    const pnames = (await t.db.query<{ pname: string }>("SELECT pname FROM library_packages WHERE library = 'libwebp' ORDER BY 1")).rows.map((r) => r.pname);
+    expect(pnames).toContain('libwebp');
+    expect(pnames).not.toContain('not-a-libwebp-package');
+  });
+
   it('refuses a migration changed after it was applied', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-migrations-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });
