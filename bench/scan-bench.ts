@@ -107,6 +107,14 @@ function startupPart(): void {
   const otherPath = '/nix/store/0yz74dk9z0g5qdxsr1p11vgpvsd64yyr-libpng-1.6.39';
   const scanArgs = (p: string): string[] => ['scan', '--cache', demoCache, '--path', p, '--no-progress'];
   timed(['scan', '--help']); // fills the compile cache if it was empty
+  // Bare Node's start on this machine now: the floor under every figure below (a loaded machine
+  // raises it several-fold; the targets assume an idle one, where it is ~0.04 s).
+  const bare = median(3, () => {
+    const start = process.hrtime.bigint();
+    spawnSync(process.execPath, ['-e', '0']);
+    return { seconds: Number(process.hrtime.bigint() - start) / 1e9, maxRssMB: null };
+  });
+  console.log(`node -e 0 (reference):                  ${bare.seconds.toFixed(2)} s`);
   const help = median(3, () => timed(['--help']));
   console.log(`vendorscan --help:                      ${help.seconds.toFixed(2)} s, ${rss(help.maxRssMB)}  (target <= 0.25 s: ${verdict(help.seconds <= 0.25)}; issue baseline 1.0 s)`);
   const scanHelp = median(3, () => timed(['scan', '--help']));

@@ -38,6 +38,11 @@ describe.each([
     expect(rows[0]?.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it.runIf(_kind === 'pglite')('runs the embedded store with small shared buffers (peak RSS of a short command)', async () => {
+    const { rows } = await t.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    expect(rows[0]?.shared_buffers).toBe('32MB');
+  });
+
   it('leaves an up-to-date store untouched, and resyncs library_packages when they drifted', async () => {
     await migrate(t.db);
     // ctid changes when a row is rewritten (the slow path deletes and reinserts every pair).
