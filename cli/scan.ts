@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadSignatures } from '../signatures/loader.ts';
-import { compileRules } from '../yara/rules.ts';
+import { compileRules, rulesDigest } from '../yara/rules.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
 import type { RunSource } from '../store/runs.ts';
@@ -95,8 +95,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const config = loadConfig(io.env);
   const ruleSources = buildRuleSources(v, config.signaturesDir);
-  // Compile once here so a bad rule stops the scan before any download, with file, line and column.
-  const compiled = compileRules(ruleSources.sources);
+  // Ad-hoc rules are compiled here so a bad one stops the scan before any download, with file, line
+  // and column (the signatures were compiled, so checked, by loadSignatures).
+  const rulesetDigest = ruleSources.binaryOnly ? rulesDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
   const paths = v.path ?? (v.paths ? readPathList(v.paths) : (await import('../workers/sources/channel.ts')).channelStorePaths(v.channel ?? '', config.channelsUrl));
@@ -108,7 +109,6 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
   const db = store ? await store.openResultsStore(config) : null;
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  const rulesetDigest = compiled.digest;
   const runId = db && store ? await store.createRun(db, { source, cacheUrl, rulesetDigest }) : null;
   const request: ScanRequest = {
     cacheUrl,
