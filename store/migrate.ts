@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database, type DatabaseOptions, type Queryable } from './database.ts';
 import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
+import { parseVersion, versionSortKey, VERSION_KEY_FORMAT } from '../signatures/version.ts';
 import { VendorscanError } from '../errors/errors.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
@@ -36,17 +37,16 @@ function libraryPackagePairs(): string[] {
 
 /**
  * Whether the store is already what migrate() would make it: every file applied with the same
- * checksum, no unknown migration recorded, library_packages equal to the scanner's list. Two
+ * checksum, version keys in the current format, library_packages equal to the scanner's list. Two
  * reads and no transaction, so a command on an up-to-date store starts without the advisory lock
  * and the rewrite of library_packages (tens of ms on PostgreSQL, more on PGlite).
  */
-async function upToDate(db: Queryable, files: { file: string; checksum: string }[]): Promise<boolean> {
+async function upToDate(db: Queryable, files: { file: string; checksum: string }[], keyFormat: string): Promise<boolean> {
   const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
   if (!exists.rows[0]?.t) return false;
   const done = (await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows;
-  if (done.length !== files.length) return false;
   const recorded = new Map(done.map((r) => [r.name, r.checksum]));
-  if (!files.every((f) => recorded.get(f.file) === f.checksum)) return false;
+  if (!recorded.has(keyFormat) || !files.every((f) => recorded.get(f.file) === f.checksum)) return false;
   const pairs = (await db.query<{ library: string; pname: string }>('SELECT library, pname FROM library_packages')).rows.map((r) => `${r.library}\0${r.pname}`).sort();
   const want = libraryPackagePairs();
   return pairs.length === want.length && pairs.every((p, i) => p === want[i]);
@@ -54,7 +54,9 @@ async function upToDate(db: Queryable, files: { file: string; checksum: string }
 
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = migrationFiles(dir);
-  if (await upToDate(db, files).catch(() => false)) return [];
+  if (files.length === 0) throw new MigrationError(`no migrations in ${dir}`);
+  const keyFormat = `version_key_format/${VERSION_KEY_FORMAT}`;
+  if (await upToDate(db, files, keyFormat).catch(() => false)) return [];
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
@@ -71,6 +73,11 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
       applied.push(file);
     }
     await syncLibraryPackages(tx);
+    if (!done.has(keyFormat)) {
+      await recomputeVersionKeys(tx);
+      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [keyFormat, 'computed']);
+      applied.push(keyFormat);
+    }
   });
   return applied;
 }
@@ -103,4 +110,25 @@ export async function openResultsStore(where: StoreLocation): Promise<Database> 
     throw err;
   }
   return db;
+}
+
+/**
+ * findings.version_key is computed here, not in SQL (signatures/version.ts). When its format
+ * changes, every stored key is rewritten in batches, inside the migration's transaction, so range
+ * queries over old runs agree with the new order.
+ */
+async function recomputeVersionKeys(tx: Queryable): Promise<void> {
+  const BATCH = 10_000;
+  let after = 0;
+  for (;;) {
+    const { rows } = await tx.query<{ id: string; version: string }>('SELECT id, version FROM findings WHERE version IS NOT NULL AND id > $1 ORDER BY id LIMIT $2', [after, BATCH]);
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.id);
+    const keys = rows.map((r) => {
+      const v = parseVersion(r.version);
+      return v ? versionSortKey(v) : null;
+    });
+    await tx.query('UPDATE findings f SET version_key = k.key FROM unnest($1::bigint[], $2::text[]) AS k(id, key) WHERE f.id = k.id', [ids, keys]);
+    after = Number(rows[rows.length - 1]?.id);
+  }
 }

@@ -88,13 +88,6 @@ export function patternLengthBound(text: string): number {
   return longest;
 }
 
-/** sha256 of the sources in order: what a compiled rule set is known by. */
-export function rulesDigest(sources: RuleSource[]): string {
-  const digest = createHash('sha256');
-  for (const s of sources) digest.update(`${s.origin}\0${s.text}\0`);
-  return digest.digest('hex');
-}
-
 export function compileRules(sources: RuleSource[]): CompiledRules {
   if (sources.length === 0) throw new RuleCompileError('(rules)', null, null, 'no rules to scan with');
   const origins = new Map<string, string>();
@@ -116,11 +109,23 @@ export function compileRules(sources: RuleSource[]): CompiledRules {
     for (const source of sources) check(source);
     throw new RuleCompileError('(rules)', null, null, err instanceof Error ? firstLine(err.message) : String(err));
   }
+  const digest = rulesDigest(sources.map((s) => s.text));
   return {
     scanner,
     sources,
     origins,
     longestPatternLength: Math.max(...sources.map((s) => patternLengthBound(s.text))),
-    digest: rulesDigest(sources),
+    digest,
   };
+}
+
+/**
+ * The digest of a set of rules: their texts only, in a fixed order, so it is the same from every
+ * entry point and checkout path (file names and folders do not matter, contents do).
+ */
+export function rulesDigest(texts: string[]): string {
+  const h = createHash('sha256');
+  h.update('vendorscan-rules/1\0');
+  for (const t of [...texts].sort()) h.update(`${Buffer.byteLength(t)}\0${t}`);
+  return h.digest('hex');
 }
