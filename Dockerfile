@@ -26,6 +26,7 @@ COPY bin ./bin
 COPY errors ./errors
 COPY nix ./nix
 COPY formats ./formats
+COPY archive ./archive
 COPY cache ./cache
 COPY decompress ./decompress
 COPY yara ./yara
