@@ -15,7 +15,23 @@ export interface VendorsQuery {
   unknown: UnknownMode;
   limit: number;
   offset: number;
+  /** Only these confidences (absent or empty: all). */
+  confidence?: readonly Confidence[];
+  /** Row order (default: store path); `descending` reverses it. */
+  sort?: VendorSort;
+  descending?: boolean;
 }
+
+export type Confidence = 'high' | 'medium' | 'low';
+export type VendorSort = 'path' | 'package' | 'version' | 'confidence';
+
+/** ORDER BY of each sort; the store path, file and rule break ties so pages never overlap. */
+const VENDOR_ORDER: Record<VendorSort, (dir: string) => string> = {
+  path: (d) => `sp.path ${d}, f.file ${d}, f.rule ${d}`,
+  package: (d) => `sp.pname ${d}, sp.path, f.file, f.rule`,
+  version: (d) => `f.version_key ${d} NULLS FIRST, sp.path, f.file, f.rule`,
+  confidence: (d) => `CASE f.confidence WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END ${d}, sp.path, f.file, f.rule`,
+};
 
 export interface VendorRow {
   storePath: string;
@@ -52,11 +68,16 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   else if (q.unknown === 'exclude') where.push(known.join(' AND '));
   else where.push(`(${known.join(' AND ')} OR f.version_key IS NULL)`);
   if (q.vendored !== null) where.push(q.vendored ? VENDORED : `NOT ${VENDORED}`);
+  if (q.confidence && q.confidence.length > 0) {
+    params.push(q.confidence);
+    where.push(`f.confidence = ANY($${params.length}::text[])`);
+  }
+  const order = VENDOR_ORDER[q.sort ?? 'path'](q.descending ? 'DESC' : 'ASC');
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
   return {
     count: `SELECT count(*) AS n ${from}`,
     page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
-     ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+     ${from} ORDER BY ${order} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     params,
   };
 }

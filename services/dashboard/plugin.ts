@@ -1,0 +1,174 @@
+// The dashboard for people, served by the API's own Fastify process: server-rendered pages from
+// the same store functions and API answers, a little bundled JS (uPlot for the chart, live
+// progress, the search form) served from here, and a Content-Security-Policy that allows this
+// origin only: the service runs offline and a page never makes a request elsewhere.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import { loadAdvisories, type Advisory } from '../../advisories/loader.ts';
+import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors.ts';
+import { answeringRun, runCoverage } from '../../store/coverage.ts';
+import { isKnownLibrary } from '../../store/queries.ts';
+import { listRuns, runFailures, runProgress } from '../../store/runs.ts';
+import { listSearches, searchMatches, searchProgress } from '../../store/searches.ts';
+import type { ApiDeps } from '../api/deps.ts';
+import { askApi, askApiText, type AdvisorySummary } from './data.ts';
+import { html, layout, type SafeHtml } from './html.ts';
+import { ADVISORY_PAGE_SIZE, advisoryPage, affectedUrl, type AffectedAnswer } from './pages/advisory.ts';
+import { diffPage, type DiffAnswer } from './pages/diff.ts';
+import { libraryFilters, libraryPage, libraryRows, type LibraryQuery } from './pages/library.ts';
+import { overviewData, overviewPage } from './pages/overview.ts';
+import { runPage, runsPage } from './pages/runs.ts';
+import { searchesPage, searchPage } from './pages/searches.ts';
+
+export interface DashboardDeps extends ApiDeps {
+  /** The advisories pages mark copies with; default the bundled ones. */
+  advisories?: readonly Advisory[];
+}
+
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "form-action 'self'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const UPLOT_DIST = path.dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
+
+/** The static files, read once: name → [content type, bytes]. */
+function assets(): Map<string, [string, Buffer]> {
+  return new Map<string, [string, Buffer]>([
+    ['app.js', ['text/javascript; charset=utf-8', readFileSync(path.join(HERE, 'assets', 'app.js'))]],
+    ['app.css', ['text/css; charset=utf-8', readFileSync(path.join(HERE, 'assets', 'app.css'))]],
+    ['icon.svg', ['image/svg+xml', readFileSync(path.join(HERE, 'assets', 'icon.svg'))]],
+    ['uPlot.iife.min.js', ['text/javascript; charset=utf-8', readFileSync(path.join(UPLOT_DIST, 'uPlot.iife.min.js'))]],
+    ['uPlot.min.css', ['text/css; charset=utf-8', readFileSync(path.join(UPLOT_DIST, 'uPlot.min.css'))]],
+  ]);
+}
+
+class PageError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+const ID = /^[0-9]{1,15}$/;
+function idOf(value: string | undefined, what: string): number {
+  if (value === undefined || !ID.test(value)) throw new PageError(400, `${what}: "${value ?? ''}" is not a number`);
+  return Number(value);
+}
+function optionalId(value: string | undefined, what: string): number | undefined {
+  return value === undefined || value === '' ? undefined : idOf(value, what);
+}
+
+/** The completed library scans, newest first (for the diff's and the search form's choices). */
+async function completedScans(deps: DashboardDeps): Promise<number[]> {
+  return (await listRuns(deps.db, 200)).filter((r) => r.state === 'completed' && (r as { kind?: string }).kind !== 'adhoc-scan').map((r) => r.id);
+}
+
+export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<DashboardDeps> {
+  return async (app, deps) => {
+    const advisories = deps.advisories ?? loadAdvisories();
+    const files = assets();
+    const hide = { schema: { hide: true } };
+
+    app.addHook('onSend', async (_req, reply) => {
+      reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+    });
+    const page = (reply: FastifyReply, title: string, current: string, body: SafeHtml, scripts: string[] = []): string => {
+      reply.type('text/html; charset=utf-8');
+      return layout({ title, current, body, scripts });
+    };
+    app.setErrorHandler((err, _req, reply) => {
+      const status = err instanceof PageError ? err.status : isVendorscanError(err) ? httpStatusFor(err) : 500;
+      reply.code(status);
+      return page(reply, `Error ${status}`, '', html`<h1>${status === 404 ? 'Not found' : status === 400 ? 'Bad request' : 'Something went wrong'}</h1><p class="notice error" role="alert">${messageOf(err)}</p><p><a href="/">Back to the overview</a></p>`);
+    });
+
+    app.get<{ Params: { name: string } }>('/assets/:name', hide, async (req, reply) => {
+      const file = files.get(req.params.name);
+      if (!file) throw new PageError(404, `no asset ${req.params.name}`);
+      reply.type(file[0]).header('cache-control', 'no-cache');
+      return file[1];
+    });
+
+    app.get('/', hide, async (_req, reply) => {
+      const data = await overviewData(deps.db, advisories, (runId) => askApi<{ advisories: AdvisorySummary[] }>(api, '/v1/advisories', `/v1/advisories?run=${runId}`));
+      return page(reply, 'Overview', '/', overviewPage(data), ['/assets/uPlot.iife.min.js']);
+    });
+
+    app.get<{ Params: { library: string }; Querystring: LibraryQuery & { run?: string } }>('/libraries/:library', hide, async (req, reply) => {
+      const library = req.params.library;
+      if (library.length > 64 || !(await isKnownLibrary(deps.db, library))) throw new PageError(404, `no copy of a library named "${library}" is known`);
+      const coverage = await answeringRun(deps.db, { runId: optionalId(req.query.run, 'run') });
+      if (!coverage) throw new PageError(404, 'no completed library scan yet: the library page needs one');
+      const f = libraryFilters(req.query);
+      if ('parameter' in f) {
+        reply.code(400);
+        const fallback = libraryFilters({});
+        if ('parameter' in fallback) throw new PageError(500, fallback.message);
+        return page(reply, library, '', libraryPage({ library, coverage, filters: fallback, error: f, result: null, advisories }));
+      }
+      const result = await libraryRows(deps.db, coverage.runId, library, f);
+      return page(reply, library, '', libraryPage({ library, coverage, filters: f, error: null, result, advisories }));
+    });
+
+    app.get<{ Params: { id: string }; Querystring: { run?: string; offset?: string } }>('/advisories/:id', hide, async (req, reply) => {
+      const id = req.params.id;
+      if (!/^[A-Za-z0-9._-]{1,100}$/.test(id)) throw new PageError(400, `"${id}" is not an advisory id`);
+      const run = optionalId(req.query.run, 'run');
+      const offset = optionalId(req.query.offset, 'offset') ?? 0;
+      const answer = await askApi<AffectedAnswer>(api, '/v1/advisories/:id/affected', affectedUrl(id, { run, limit: ADVISORY_PAGE_SIZE, offset }));
+      const markdown = answer.kind === 'ok' ? await askApiText(api, '/v1/advisories/:id/affected', affectedUrl(id, { run: answer.body.run.runId, format: 'markdown' })) : answer;
+      if (answer.kind === 'error') reply.code(answer.status);
+      return page(reply, id, '', advisoryPage(id, run === undefined ? null : String(run), offset, answer, markdown));
+    });
+
+    app.get<{ Querystring: { from?: string; to?: string } }>('/diff', hide, async (req, reply) => {
+      const scans = await completedScans(deps);
+      const to = optionalId(req.query.to, 'to') ?? scans[0] ?? null;
+      const from = optionalId(req.query.from, 'from') ?? scans.find((r) => to !== null && r < to) ?? null;
+      const answer = from === null || to === null ? null : await askApi<DiffAnswer>(api, '/v1/diff', `/v1/diff?from=${from}&to=${to}`);
+      if (answer?.kind === 'error') reply.code(answer.status);
+      return page(reply, 'Diff', '/diff', diffPage(scans, from, to, answer));
+    });
+
+    app.get('/runs', hide, async (_req, reply) => {
+      const runs = await listRuns(deps.db, 50);
+      const rows = [];
+      for (const [i, run] of runs.entries()) rows.push({ run, coverage: i < 20 ? await runCoverage(deps.db, run.id) : null });
+      return page(reply, 'Runs', '/runs', runsPage(rows));
+    });
+
+    app.get<{ Params: { id: string } }>('/runs/:id', hide, async (req, reply) => {
+      const id = idOf(req.params.id, 'run');
+      const progress = await runProgress(deps.db, id);
+      if (!progress) throw new PageError(404, `run ${id} does not exist`);
+      const [coverage, failures] = await Promise.all([runCoverage(deps.db, id), runFailures(deps.db, id, 200)]);
+      return page(reply, `Run ${id}`, '/runs', runPage(progress, coverage, failures));
+    });
+
+    app.get('/searches', hide, async (_req, reply) => {
+      const [scans, searches] = await Promise.all([completedScans(deps), listSearches(deps.db, 20)]);
+      return page(reply, 'Search', '/searches', searchesPage(scans, searches));
+    });
+
+    app.get<{ Params: { id: string } }>('/searches/:id', hide, async (req, reply) => {
+      const id = idOf(req.params.id, 'search');
+      const progress = await searchProgress(deps.db, id);
+      if (!progress) throw new PageError(404, `search ${id} does not exist`);
+      return page(reply, `Search ${id}`, '/searches', searchPage(progress, await searchMatches(deps.db, id, 500, 0)));
+    });
+  };
+}
