@@ -22,6 +22,7 @@ import { addToStore, makeBinaryCache } from '../helpers/nix.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { seedManyFindings } from '../helpers/many-findings.ts';
 import { migrate } from '../../store/migrate.ts';
+import { addRunPaths, createRun, markRunStarted, setRunTotal } from '../../store/runs.ts';
 
 const TOKEN = 'dashboard-token-1';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
@@ -284,6 +285,24 @@ describe('the dashboard in Chromium', () => {
       await p.locator('.opblock').first().waitFor();
       await p.locator('button.authorize').waitFor();
     });
+    await page.close();
+  });
+
+  it("updates a run's progress live while it runs", async () => {
+    // A run whose paths are registered but not yet queued: the page opens on it running.
+    const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'live run' }, cacheUrl: server.url, rulesetDigest: runtime.signatures.digest });
+    await markRunStarted(runtime.db, runId);
+    await addRunPaths(runtime.db, runId, cache.storePaths);
+    await setRunTotal(runtime.db, runId, cache.storePaths.length);
+    const page = await desktop.newPage();
+    await page.goto(`${base}/runs/${runId}`);
+    expect(await page.locator('.progress [data-live="state"]').textContent()).toBe('running');
+    expect(await numberIn(page, '.progress [data-live="pending"]')).toBe(cache.storePaths.length);
+    await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: cache.storePaths }]);
+    // No reload: app.js polls GET /v1/scans/:id and rewrites the numbers.
+    await page.locator('.progress [data-live="state"]', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
+    expect(await numberIn(page, '.progress [data-live="pending"]')).toBe(0);
+    expect(await numberIn(page, '.progress [data-live="skipped"]')).toBe(cache.storePaths.length);
     await page.close();
   });
 
