@@ -3,8 +3,13 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { loadSignatures } from '../signatures/loader.ts';
+import { loadSignatures, signatureDigest } from '../signatures/loader.ts';
 import { compileRules } from '../yara/rules.ts';
+import { openBinaryCache, redactUrl } from '../cache/open.ts';
+import { parseStorePath, StorePathError } from '../nix/store-path.ts';
+import { loadAdvisories, advisoriesFor } from '../advisories/loader.ts';
+import { compareVersions, parseVersion } from '../signatures/version.ts';
+import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
 import { runInProcess } from '../workers/runs/run-in-process.ts';
@@ -44,8 +49,17 @@ How:
   --retries N          retries on 5xx and connection errors (default 4)
   --format table|jsonl output (default table); jsonl: one finding per line
   --no-progress        no progress bar even on a TTY
+Exit codes:
+  --allow-failures     exit 0 even if some store paths failed, when at least one was scanned
+  --fail-on WHAT       exit 3 when the scan found such copies: vulnerable (a vendored copy in an
+                       advisory's range), vendored (any vendored copy) or any (any finding)
   --no-store           do not keep the results (default: a run in the results store, DATABASE_URL
                        or embedded in VENDORSCAN_DATA_DIR; unchanged NARs are then not downloaded again)
+
+Exit code 0: the scan completed; 1: it could not run (e.g. the cache cannot be opened) or some
+store paths failed (listed in the summary); 2: bad arguments (a string that is not a store path,
+a rule that does not compile); 3: --fail-on matched.
+With --needle, --hex or --rule the run is an ad-hoc scan: kept, but never the answer of \`query\`.
 `;
 
 const options = {
@@ -67,6 +81,8 @@ const options = {
   format: { type: 'string' },
   'no-progress': { type: 'boolean' },
   'no-store': { type: 'boolean' },
+  'allow-failures': { type: 'boolean' },
+  'fail-on': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -76,6 +92,9 @@ export const command: Command = {
   run: scanCommand,
 };
 
+const FAIL_ON = ['vulnerable', 'vendored', 'any'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+
 async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const v = parseFlags(argv, options);
   if (v.help) {
@@ -84,9 +103,13 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   }
   const format = (v.format ?? 'table') as OutputFormat;
   if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
+  const failOn = v['fail-on'] as FailOn | undefined;
+  if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${v['fail-on']}"`);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
   if (sourcesGiven === 0) throw new UsageError('nothing to scan: give --path, --paths or --channel');
   if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
+  for (const p of v.path ?? []) checkStorePath('--path', p);
+  if (v.paths && v.paths !== '-') checkPathFile(v.paths);
 
   const cores = availableParallelism();
   const concurrency = positiveInt('concurrency', v.concurrency, cores);
@@ -100,20 +123,26 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const ruleSources = buildRuleSources(v, config.signaturesDir);
   // Compile once here so a bad rule stops the scan before any download, with file, line and column.
   const compiled = compileRules(ruleSources.sources);
+  // A library scan's digest is the signatures' (contents and readers only), the same as the service's.
+  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compiled.digest;
+  const advisories = failOn === 'vulnerable' ? loadAdvisories() : [];
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+  const cacheOptions = { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
+  await checkCacheOpens(cacheUrl, cacheOptions);
   const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
   const findings: FileFinding[] = [];
+  let reused = 0;
+  let matchedFailOn = 0;
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  const rulesetDigest = compiled.digest;
-  const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
+  const runId = db ? await createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }) : null;
   const request: ScanRequest = {
     cacheUrl,
-    cacheOptions: { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
+    cacheOptions,
     ruleSources: ruleSources.sources,
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },
@@ -123,6 +152,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     threads,
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
+      if (r.linkedNarScan !== undefined) reused++;
+      if (failOn) matchedFailOn += r.findings.filter((f) => matchesFailOn(failOn, f, advisories)).length;
       if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
       else findings.push(...r.findings);
     },
@@ -135,9 +166,69 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   }
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
-  io.stderr.write(summaryText(summary));
-  if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(config)}.\n`);
+  io.stderr.write(summaryText(summary, reused));
+  if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
+  if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
+    io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
+    return 1;
+  }
+  if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
+    io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
+    return 1;
+  }
+  if (failOn && matchedFailOn > 0) {
+    io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
+    return 3;
+  }
   return 0;
+}
+
+function matchesFailOn(failOn: FailOn, f: FileFinding, advisories: ReturnType<typeof loadAdvisories>): boolean {
+  if (failOn === 'any') return true;
+  if (!f.vendored) return false;
+  if (failOn === 'vendored') return true;
+  const compare = (a: string, b: string): number => {
+    const pa = parseVersion(a);
+    const pb = parseVersion(b);
+    if (!pa || !pb) throw new Error(`unreadable version ${pa ? b : a}`);
+    return compareVersions(pa, pb);
+  };
+  return advisoriesFor(f.library, f.version, advisories, compare).affected.length > 0;
+}
+
+function checkStorePath(flag: string, p: string): void {
+  try {
+    parseStorePath(p);
+  } catch (err) {
+    if (err instanceof StorePathError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Every line of a path list must be a store path: a typo is a bad argument, not a scan of nothing. */
+function checkPathFile(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--paths ${file}: ${messageOf(err)}`);
+  }
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line !== '' && !line.startsWith('#')) checkStorePath(`--paths ${file} line ${i + 1}`, line);
+  });
+}
+
+/** A cache that cannot be opened stops the scan at start (exit 1): it is not an empty cache. */
+async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; retries: number; requesterPays: boolean }): Promise<void> {
+  const cache = openBinaryCache(cacheUrl, options);
+  try {
+    await cache.cacheInfo();
+  } catch (err) {
+    throw new CacheUnavailableError(`the binary cache ${redactUrl(cacheUrl)} cannot be opened: ${messageOf(err)}`);
+  } finally {
+    await cache.close();
+  }
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */
@@ -168,4 +259,10 @@ function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: st
   const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
   const signatures = withSignatures ? loadSignatures(v.signatures ?? signaturesDir).sources : [];
   return { sources: [...signatures, ...adhoc], binaryOnly: adhoc.length === 0 };
+}
+
+class CacheUnavailableError extends VendorscanError {
+  constructor(message: string) {
+    super('VS_CACHE_UNAVAILABLE', 'unavailable', message);
+  }
 }

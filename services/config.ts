@@ -6,6 +6,9 @@ import path from 'node:path';
 import { CronExpressionParser } from 'cron-parser';
 import { VendorscanError } from '../errors/errors.ts';
 import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
+import { redactUrl as redact } from '../cache/open.ts';
+
+export { redactUrl as redact } from '../cache/open.ts';
 
 export const DEFAULT_CACHE = 'https://cache.nixos.org';
 export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
@@ -120,11 +123,6 @@ export function checkCron(source: string, cron: string): void {
   } catch (err) {
     throw new ConfigError(source, `"${cron}" is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
   }
-}
-
-/** A URL with its password (and any token-like user) replaced, for messages and listings. */
-export function redact(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
 }
 
 /** Where results are kept, in words. */

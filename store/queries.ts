@@ -36,6 +36,8 @@ const VENDOR_ORDER: Record<VendorSort, (dir: string) => string> = {
 export interface VendorRow {
   storePath: string;
   pname: string;
+  /** The package's version from its store path name (parseDrvName), not the library's. */
+  packageVersion: string | null;
   file: string;
   library: string;
   version: string | null;
@@ -76,7 +78,7 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
   return {
     count: `SELECT count(*) AS n ${from}`,
-    page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
+    page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
      ${from} ORDER BY ${order} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     params,
   };
@@ -91,6 +93,7 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
     rows: rows.map((r) => ({
       storePath: String(r['path']),
       pname: String(r['pname']),
+      packageVersion: (r['package_version'] as string | null) ?? null,
       file: String(r['file']),
       library: String(r['library']),
       version: (r['version'] as string | null) ?? null,
@@ -138,4 +141,10 @@ export async function isKnownLibrary(db: Queryable, library: string): Promise<bo
     [library],
   );
   return rows[0]?.known === true;
+}
+
+/** Libraries the store knows by name (those with own packages listed); the signatures add theirs. */
+export async function knownLibraryNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ library: string }>('SELECT DISTINCT library FROM library_packages ORDER BY library');
+  return rows.map((r) => r.library);
 }

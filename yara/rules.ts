@@ -102,13 +102,23 @@ export function compileRules(sources: RuleSource[]): CompiledRules {
     }
   }
   const scanner = compile(sources.map((s) => s.text).join('\n'));
-  const digest = createHash('sha256');
-  for (const s of sources) digest.update(`${s.origin}\0${s.text}\0`);
+  const digest = rulesDigest(sources.map((s) => s.text));
   return {
     scanner,
     sources,
     origins,
     longestPatternLength: Math.max(...sources.map((s) => patternLengthBound(s.text))),
-    digest: digest.digest('hex'),
+    digest,
   };
+}
+
+/**
+ * The digest of a set of rules: their texts only, in a fixed order, so it is the same from every
+ * entry point and checkout path (file names and folders do not matter, contents do).
+ */
+export function rulesDigest(texts: string[]): string {
+  const h = createHash('sha256');
+  h.update('vendorscan-rules/1\0');
+  for (const t of [...texts].sort()) h.update(`${Buffer.byteLength(t)}\0${t}`);
+  return h.digest('hex');
 }

@@ -39,6 +39,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // and its pages get the dashboard's policy (this origin only; Swagger UI sets inline styles).
   const docsPolicy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsPolicy, uiConfig: { validatorUrl: null } });
+  app.addSchema({
+    $id: 'Health',
+    type: 'object',
+    properties: {
+      ok: { type: 'boolean' },
+      database: { type: 'string' },
+      signatures: { type: 'string', description: 'ruleset digest' },
+      cache: { type: 'object', properties: { url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: ['string', 'null'] } } },
+    },
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof BadRequestError) return reply.code(400).send({ error: 'bad request', code: err.code, parameter: err.parameter, message: err.message, ...err.details });

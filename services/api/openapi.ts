@@ -55,6 +55,8 @@ const coverage = obj({
 });
 const runRow = obj({
   id: int,
+  kind: { type: 'string', enum: ['library-scan', 'adhoc-scan'] },
+  channelRevision: nullable(str),
   source: obj({ kind: str, channel: str, label: str }, ['kind', 'label']),
   cacheUrl: str,
   rulesetDigest: str,
@@ -118,7 +120,7 @@ const searchRow = obj({
   finishedAt: nullable(str),
 });
 const advisoryHead = obj({ id: str, aliases: arr(str), summary: nullable(str), published: nullable(str), modified: str }, ['id']);
-const runRef = { description: 'the run answered from, with its coverage', anyOf: [coverage, int] };
+const runRef = { description: 'the run answered from, with its coverage', ...coverage };
 
 const ok = (description: string, schema: Schema): Schema => ({ description, ...schema });
 

@@ -9,7 +9,6 @@ import type { VendorRow } from '../../store/queries.ts';
 
 /** A copy row as the contract spells it; the fields a build does not fill yet are optional. */
 export interface CopyRow extends Omit<VendorRow, 'rule'> {
-  packageVersion?: string | null;
   linkage?: string;
   advisories?: string[];
   attribute?: string | null;

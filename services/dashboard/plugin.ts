@@ -72,7 +72,7 @@ function optionalId(value: string | undefined, what: string): number | undefined
 
 /** The completed library scans, newest first (for the diff's and the search form's choices). */
 async function completedScans(deps: DashboardDeps): Promise<number[]> {
-  return (await listRuns(deps.db, 200)).filter((r) => r.state === 'completed' && (r as { kind?: string }).kind !== 'adhoc-scan').map((r) => r.id);
+  return (await listRuns(deps.db, 200)).filter((r) => r.state === 'completed' && r.kind === 'library-scan').map((r) => r.id);
 }
 
 export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<DashboardDeps> {

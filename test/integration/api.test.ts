@@ -133,8 +133,9 @@ describe('a job that fails for good', () => {
     await addRunPaths(runtime.db, runId, cache.storePaths.slice(0, 3));
     await setRunTotal(runtime.db, runId, 3);
     await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: cache.storePaths.slice(0, 3) }]);
-    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'completed');
-    expect(done.body).toMatchObject({ total: 3, failed: 3, pending: 0 });
+    // No path could be scanned: the run closes as failed, so it can never answer "nobody vendors it".
+    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'failed');
+    expect(done.body).toMatchObject({ total: 3, failed: 3, pending: 0, error: 'no store path could be scanned: 3 failed, 0 not in the cache, of 3' });
     const failures = done.body['failures'] as { storePath: string; reason: string }[];
     expect(failures).toHaveLength(3);
     for (const f of failures) expect(f.reason).toMatch(/uses signatures ffffffffffff.*deploy the same signatures.*gave up after 1 attempt/);

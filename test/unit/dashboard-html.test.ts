@@ -30,7 +30,7 @@ describe('html', () => {
   });
 
   it('links to search.nixos.org and Hydra only over https', () => {
-    const copy = { storePath: '/nix/store/x-a-1', pname: 'a', file: 'f', library: 'libpng', version: null, versionRaw: null, confidence: 'high', evidence: 'e', vendored: true };
+    const copy = { storePath: '/nix/store/x-a-1', pname: 'a', packageVersion: '1', file: 'f', library: 'libpng', version: null, versionRaw: null, confidence: 'high', evidence: 'e', vendored: true };
     const good = packageCell({ ...copy, attribute: 'a', links: { search: 'https://search.nixos.org/packages?query=a', hydra: 'https://hydra.nixos.org/job/nixpkgs/trunk/a' } }).value;
     expect(good).toContain('href="https://search.nixos.org/packages?query=a"');
     expect(good).toContain('href="https://hydra.nixos.org/job/nixpkgs/trunk/a"');

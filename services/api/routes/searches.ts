@@ -6,7 +6,7 @@ import { compileRules, RuleCompileError } from '../../../yara/rules.ts';
 import { hexRule, needleRule, PatternError } from '../../../yara/rule-source.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { checkStorePaths, idParams, pathList, resolveRun, runIdParam, tokenGuard } from '../common.ts';
+import { answerRun, checkStorePaths, idParams, pathList, runIdParam, tokenGuard } from '../common.ts';
 
 const MAX_RULE_BYTES = 64 * 1024;
 
@@ -55,7 +55,7 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
         throw err;
       }
       checkStorePaths(body.paths ?? []);
-      const scope = body.paths ? { paths: body.paths } : { runId: await resolveRun(deps, body.run) };
+      const scope = body.paths ? { paths: body.paths } : { runId: (await answerRun(deps, body.run !== undefined ? { run: body.run } : {})).runId };
       const searchId = await createSearch(deps.db, { kind, pattern, scope, cacheUrl: deps.cacheUrl });
       await deps.enqueue([{ kind: 'plan-search', searchId }]);
       reply.code(202);

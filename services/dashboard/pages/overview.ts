@@ -38,7 +38,7 @@ function perLibrary(rows: readonly LibraryRow[], advisories: readonly Advisory[]
 
 /** The last completed library scans, oldest first, with their per-library counts. */
 export async function chartSeries(db: Queryable, advisories: readonly Advisory[], latest: number): Promise<ChartPoint[]> {
-  const runs = (await listRuns(db, 200)).filter((r) => r.state === 'completed' && r.id <= latest && (r as { kind?: string }).kind !== 'adhoc-scan').slice(0, CHART_RUNS);
+  const runs = (await listRuns(db, 200)).filter((r) => r.state === 'completed' && r.id <= latest && r.kind === 'library-scan').slice(0, CHART_RUNS);
   const points: ChartPoint[] = [];
   for (const r of runs.reverse()) points.push({ runId: r.id, finishedAt: r.finishedAt, ...perLibrary(await libraries(db, r.id), advisories) });
   return points;

@@ -21,7 +21,7 @@ export function runsPage(runs: readonly { run: RunRow; coverage: RunCoverage | n
 <tbody>${runs.map(({ run, coverage: c }) => {
     const live = LIVE.has(run.state);
     return html`<tr data-run="${run.id}"${live ? html` data-live-run="${run.id}"` : ''}>
-<th scope="row"><a href="/runs/${run.id}">${run.id}</a></th><td>${run.source.label}${(run as { kind?: string }).kind === 'adhoc-scan' ? html` <span class="sub">(ad-hoc)</span>` : ''}</td>
+<th scope="row"><a href="/runs/${run.id}">${run.id}</a></th><td>${run.source.label}${run.kind === 'adhoc-scan' ? html` <span class="sub">(ad-hoc)</span>` : ''}</td>
 <td data-live="state" class="state ${run.state}">${run.state}</td><td>${when(run.startedAt)}</td><td data-live="finishedAt">${when(run.finishedAt)}</td>
 ${
   c
