@@ -126,7 +126,10 @@ const ok = (description: string, schema: Schema): Schema => ({ description, ...s
 
 /** Responses by "METHOD url", as the routes are registered. */
 export const RESPONSES: Record<string, Record<string, Schema>> = {
-  'GET /healthz': { 200: ok('The store answers; the signatures this process runs.', obj({ ok: { type: 'boolean' }, database: str, signatures: str })) },
+  'GET /healthz': {
+    200: ok('The store answers and the cache can be opened; the signatures this process runs.', obj({ ok: { type: 'boolean' }, database: str, signatures: str })),
+    503: ok('The configured binary cache cannot be opened (the reason is in cache.error).', obj({ ok: { type: 'boolean' }, database: str, signatures: str })),
+  },
   'GET /metrics': { 200: { description: 'Prometheus text format 0.0.4.', content: { 'text/plain': { schema: str } } } },
   'GET /v1/vendors': {
     200: ok(
@@ -210,7 +213,12 @@ export function documentRoute(route: RouteOptions): void {
   const methods = Array.isArray(route.method) ? route.method : [route.method];
   const key = `${methods[0]} ${route.url}`;
   const known = RESPONSES[key] ?? {};
-  const response: Record<string, unknown> = { ...known, ...schema.response };
+  const response: Record<string, unknown> = { ...known };
+  // A route's own response schema wins; it keeps the description written here when it has none.
+  for (const [code, own] of Object.entries(schema.response ?? {})) {
+    const description = (known[code] as Schema | undefined)?.['description'];
+    response[code] = own && typeof own === 'object' && !('description' in own) && description ? { ...own, description } : own;
+  }
   if (!Object.keys(response).some((c) => c.startsWith('2'))) response['200'] = { description: 'OK' };
   if ((schema.querystring || schema.params || schema.body) && !response['400']) response['400'] = BAD_REQUEST;
   if ((schema.params || ANSWERS_FROM_A_RUN.has(key)) && !response['404']) response['404'] = NOT_FOUND;

@@ -19,7 +19,7 @@ import { html, layout, type SafeHtml } from './html.ts';
 import { ADVISORY_PAGE_SIZE, advisoryPage, affectedUrl, type AffectedAnswer } from './pages/advisory.ts';
 import { diffPage, type DiffAnswer } from './pages/diff.ts';
 import { libraryFilters, libraryPage, libraryRows, type LibraryQuery } from './pages/library.ts';
-import { overviewData, overviewPage } from './pages/overview.ts';
+import { CompletedRunLibraries, overviewData, overviewPage } from './pages/overview.ts';
 import { runPage, runsPage } from './pages/runs.ts';
 import { searchesPage, searchPage } from './pages/searches.ts';
 
@@ -79,6 +79,7 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<Dashbo
   return async (app, deps) => {
     const advisories = deps.advisories ?? loadAdvisories();
     const files = assets();
+    const completedRuns = new CompletedRunLibraries(deps.db);
     const hide = { schema: { hide: true } };
 
     app.addHook('onSend', async (_req, reply) => {
@@ -104,7 +105,7 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<Dashbo
     });
 
     app.get('/', hide, async (_req, reply) => {
-      const data = await overviewData(deps.db, advisories, (runId) => askApi<{ advisories: AdvisorySummary[] }>(api, '/v1/advisories', `/v1/advisories?run=${runId}`));
+      const data = await overviewData(deps.db, completedRuns, advisories, (runId) => askApi<{ advisories: AdvisorySummary[] }>(api, '/v1/advisories', `/v1/advisories?run=${runId}`));
       return page(reply, 'Overview', '/', overviewPage(data), ['/assets/uPlot.iife.min.js']);
     });
 

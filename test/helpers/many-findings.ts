@@ -1,5 +1,5 @@
 // A big results store for the dashboard's library page: one completed library scan of `paths`
-// store paths with `perPath` libpng findings each (versions, unknown versions and confidences
+// store paths with `perPath` findings each (libpng, or spread over the libraries given) (versions, unknown versions and confidences
 // mixed), written through the store's own functions, one statement of findings per store path.
 import type { Database } from '../../store/database.ts';
 import { addRunPaths, completeRunIfSettled, createRun, markRunStarted, recordPathResult, setRunTotal } from '../../store/runs.ts';
@@ -23,8 +23,8 @@ export function syntheticPath(i: number): string {
   return `/nix/store/${hash(i)}-app${i}-${1 + (i % 9)}.${i % 17}`;
 }
 
-/** Seeds the store; returns the run id. */
-export async function seedManyFindings(db: Database, paths = 1000, perPath = 100): Promise<number> {
+/** Seeds the store; returns the run id. Finding j of a path is of `libraries[j % libraries.length]`. */
+export async function seedManyFindings(db: Database, paths = 1000, perPath = 100, libraries: readonly string[] = ['libpng']): Promise<number> {
   const storePaths = Array.from({ length: paths }, (_, i) => syntheticPath(i));
   const runId = await createRun(db, { source: { kind: 'paths', label: `${paths} synthetic paths` }, cacheUrl: 'file:///nowhere', rulesetDigest: 'd'.repeat(64) });
   await markRunStarted(db, runId);
@@ -36,7 +36,7 @@ export async function seedManyFindings(db: Database, paths = 1000, perPath = 100
       return {
         storePath,
         file: `lib/plugin-${String(j).padStart(3, '0')}.so`,
-        library: 'libpng',
+        library: libraries[j % libraries.length] ?? 'libpng',
         version,
         versionRaw: version,
         rule: 'libpng_version_string',

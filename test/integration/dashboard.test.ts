@@ -23,6 +23,7 @@ import { waitFor } from '../helpers/wait.ts';
 import { seedManyFindings } from '../helpers/many-findings.ts';
 import { migrate } from '../../store/migrate.ts';
 import { addRunPaths, createRun, markRunStarted, setRunTotal } from '../../store/runs.ts';
+import { vendors, vendorsSql } from '../../store/queries.ts';
 
 const TOKEN = 'dashboard-token-1';
 const SHOTS = path.resolve(import.meta.dirname, '../../docs/screenshots');
@@ -400,6 +401,17 @@ describe('the library page on a big store', () => {
         expect(total).toBeLessThan((json.json() as { total: number }).total);
         expect(filtered.body).toContain('1.6.34');
         expect(filtered.body).not.toMatch(/<span class="ver">1\.6\.(39|40|43|44)<\/span>/);
+        // A page past the middle is read from the end: the same rows as the forward OFFSET.
+        for (const [sort, descending] of [['path', false], ['path', true], ['version', true], ['version', false], ['package', true], ['confidence', false]] as const) {
+          const q = { runId, library: 'libpng', range: null, vendored: true, unknown: 'include', limit: 100, offset: 100_000 - 150, sort, descending } as const;
+          const fromEnd = await vendors(big.db, q);
+          const sql = vendorsSql(q);
+          const forward = (await big.db.query<{ path: string; file: string }>(sql.page, [...sql.params, q.limit, q.offset])).rows;
+          expect(fromEnd.total).toBe(100_000);
+          expect(fromEnd.rows.map((r) => `${r.storePath} ${r.file}`), `${sort} ${descending}`).toEqual(forward.map((r) => `${r.path} ${r.file}`));
+        }
+        const last = await vendors(big.db, { runId, library: 'libpng', range: null, vendored: true, unknown: 'include', limit: 100, offset: 100_000 - 30 });
+        expect(last.rows).toHaveLength(30);
       } finally {
         await bigApp.close();
       }

@@ -36,11 +36,31 @@ function perLibrary(rows: readonly LibraryRow[], advisories: readonly Advisory[]
   return { copies, affected };
 }
 
+/** A completed run's per-library rows never change: the chart reads each run once per process. */
+export class CompletedRunLibraries {
+  readonly #db: Queryable;
+  readonly #rows = new Map<number, Promise<LibraryRow[]>>();
+  constructor(db: Queryable) {
+    this.#db = db;
+  }
+  get(runId: number): Promise<LibraryRow[]> {
+    let rows = this.#rows.get(runId);
+    if (!rows) {
+      rows = libraries(this.#db, runId);
+      rows.catch(() => this.#rows.delete(runId));
+      this.#rows.set(runId, rows);
+      // Keep the newest runs' rows only: the chart never reads further back.
+      for (const old of [...this.#rows.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#rows.size - 4 * CHART_RUNS))) this.#rows.delete(old);
+    }
+    return rows;
+  }
+}
+
 /** The last completed library scans, oldest first, with their per-library counts. */
-export async function chartSeries(db: Queryable, advisories: readonly Advisory[], latest: number): Promise<ChartPoint[]> {
+export async function chartSeries(db: Queryable, memo: CompletedRunLibraries, advisories: readonly Advisory[], latest: number): Promise<ChartPoint[]> {
   const runs = (await listRuns(db, 200)).filter((r) => r.state === 'completed' && r.id <= latest && r.kind === 'library-scan').slice(0, CHART_RUNS);
   const points: ChartPoint[] = [];
-  for (const r of runs.reverse()) points.push({ runId: r.id, finishedAt: r.finishedAt, ...perLibrary(await libraries(db, r.id), advisories) });
+  for (const r of runs.reverse()) points.push({ runId: r.id, finishedAt: r.finishedAt, ...perLibrary(await memo.get(r.id), advisories) });
   return points;
 }
 
@@ -51,10 +71,15 @@ export interface OverviewData {
   chart: ChartPoint[];
 }
 
-export async function overviewData(db: Queryable, advisories: readonly Advisory[], askAdvisories: (runId: number) => Promise<Answer<{ advisories: AdvisorySummary[] }>>): Promise<OverviewData> {
+export async function overviewData(
+  db: Queryable,
+  memo: CompletedRunLibraries,
+  advisories: readonly Advisory[],
+  askAdvisories: (runId: number) => Promise<Answer<{ advisories: AdvisorySummary[] }>>,
+): Promise<OverviewData> {
   const runId = await latestLibraryScan(db);
   if (runId === null) return { coverage: null, rows: [], advisories: { kind: 'absent' }, chart: [] };
-  const [coverage, rows, answer, chart] = await Promise.all([runCoverage(db, runId), libraries(db, runId), askAdvisories(runId), chartSeries(db, advisories, runId)]);
+  const [coverage, rows, answer, chart] = await Promise.all([runCoverage(db, runId), memo.get(runId), askAdvisories(runId), chartSeries(db, memo, advisories, runId)]);
   return { coverage, rows: rows.map((r) => ({ ...r, ...advisoriesOf(advisories, r.library, r.version) })), advisories: answer, chart };
 }
 
