@@ -22,7 +22,7 @@ export function runsPage(runs: readonly { run: RunRow; coverage: RunCoverage | n
     const live = LIVE.has(run.state);
     return html`<tr data-run="${run.id}"${live ? html` data-live-run="${run.id}"` : ''}>
 <th scope="row"><a href="/runs/${run.id}">${run.id}</a></th><td>${run.source.label}${run.kind === 'adhoc-scan' ? html` <span class="sub">(ad-hoc)</span>` : ''}</td>
-<td data-live="state" class="state ${run.state}">${run.state}</td><td>${when(run.startedAt)}</td><td data-live="finishedAt">${when(run.finishedAt)}</td>
+<td data-live="state" class="state ${run.state}">${run.state}</td><td class="when">${when(run.startedAt)}</td><td class="when" data-live="finishedAt">${when(run.finishedAt)}</td>
 ${
   c
     ? html`<td>${progressBar(c)}</td><td class="num" data-live="scanned">${c.scanned}</td><td class="num" data-live="skipped">${c.reused}</td><td class="num" data-live="notInCache">${c.notInCache}</td><td class="num" data-live="failed">${c.failed}</td>`
