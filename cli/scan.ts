@@ -7,8 +7,6 @@ import { loadSignatures, signatureDigest } from '../signatures/loader.ts';
 import { compileRules } from '../yara/rules.ts';
 import { openBinaryCache, redactUrl } from '../cache/open.ts';
 import { parseStorePath, StorePathError } from '../nix/store-path.ts';
-import { loadAdvisories, advisoriesFor } from '../advisories/loader.ts';
-import { compareVersions, parseVersion } from '../signatures/version.ts';
 import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
@@ -20,7 +18,10 @@ import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
+import { findingJson, findingsTable, summaryText, type OutputFormat, type ReportedFinding } from './scan-report.ts';
+import { evaluateCopies } from '../advisories/evaluate.ts';
+import { loadDecisionContext } from '../services/decisions/context.ts';
+import { findingTriage } from '../services/decisions/copies.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -49,6 +50,11 @@ How:
   --retries N          retries on 5xx and connection errors (default 4)
   --format table|jsonl output (default table); jsonl: one finding per line
   --no-progress        no progress bar even on a TTY
+Decisions (every finding says which advisories it falls under):
+  --advisories DIR     more OSV advisories beside the bundled ones (env VENDORSCAN_ADVISORIES)
+  --triage FILE        triage file: findings it suppresses are left out and counted in the summary
+                       (env VENDORSCAN_TRIAGE)
+  --include-suppressed also the findings the triage file hides, with its reasons
 Exit codes:
   --allow-failures     exit 0 even if some store paths failed, when at least one was scanned
   --fail-on WHAT       exit 3 when the scan found such copies: vulnerable (a vendored copy in an
@@ -83,6 +89,9 @@ const options = {
   'no-store': { type: 'boolean' },
   'allow-failures': { type: 'boolean' },
   'fail-on': { type: 'string' },
+  advisories: { type: 'string' },
+  triage: { type: 'string' },
+  'include-suppressed': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -125,7 +134,6 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const compiled = compileRules(ruleSources.sources);
   // A library scan's digest is the signatures' (contents and readers only), the same as the service's.
   const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compiled.digest;
-  const advisories = failOn === 'vulnerable' ? loadAdvisories() : [];
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
   const cacheOptions = { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
@@ -134,9 +142,23 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
-  const findings: FileFinding[] = [];
+  const findings: ReportedFinding[] = [];
   let reused = 0;
   let matchedFailOn = 0;
+  // Every finding says which advisories it falls under; the triage file's decisions leave it out.
+  const decisions = loadDecisionContext({ advisoriesDir: v.advisories ?? config.advisoriesDir, packagesFile: null, triageFile: v.triage ?? config.triageFile });
+  const includeSuppressed = v['include-suppressed'] ?? false;
+  let suppressed = 0;
+  const judge = (list: FileFinding[]): ReportedFinding[] => {
+    const verdicts = evaluateCopies(list, decisions.advisories);
+    return list.flatMap((f, i) => {
+      const reported: ReportedFinding = { ...f, advisories: verdicts[i]?.advisories ?? [] };
+      const triage = findingTriage(decisions, reported);
+      if (triage.length === 0) return [reported];
+      suppressed++;
+      return includeSuppressed ? [{ ...reported, triage }] : [];
+    });
+  };
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   const runId = db ? await createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }) : null;
@@ -153,9 +175,10 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
       if (r.linkedNarScan !== undefined) reused++;
-      if (failOn) matchedFailOn += r.findings.filter((f) => matchesFailOn(failOn, f, advisories)).length;
-      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
-      else findings.push(...r.findings);
+      const reported = judge(r.findings);
+      if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
+      if (format === 'jsonl') for (const f of reported) io.stdout.write(`${findingJson(f)}\n`);
+      else findings.push(...reported);
     },
   };
   let summary: ScanSummary;
@@ -167,6 +190,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
   io.stderr.write(summaryText(summary, reused));
+  if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
   if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
   if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
     io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
@@ -183,17 +207,10 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   return 0;
 }
 
-function matchesFailOn(failOn: FailOn, f: FileFinding, advisories: ReturnType<typeof loadAdvisories>): boolean {
+function matchesFailOn(failOn: FailOn, f: ReportedFinding): boolean {
   if (failOn === 'any') return true;
   if (!f.vendored) return false;
-  if (failOn === 'vendored') return true;
-  const compare = (a: string, b: string): number => {
-    const pa = parseVersion(a);
-    const pb = parseVersion(b);
-    if (!pa || !pb) throw new Error(`unreadable version ${pa ? b : a}`);
-    return compareVersions(pa, pb);
-  };
-  return advisoriesFor(f.library, f.version, advisories, compare).affected.length > 0;
+  return failOn === 'vendored' || f.advisories.length > 0;
 }
 
 function checkStorePath(flag: string, p: string): void {

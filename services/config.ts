@@ -42,6 +42,12 @@ export interface Config {
   stalledMs: number;
   port: number;
   host: string;
+  /** An extra folder of OSV advisories beside the bundled ones; null: the bundled ones only. */
+  advisoriesDir: string | null;
+  /** packages.json or `nix-env -qa --json --meta --out-path` output for attribution; null: none. */
+  packagesFile: string | null;
+  /** The triage file (TOML); null: nothing suppressed. The service reads it from here only. */
+  triageFile: string | null;
 }
 
 /** One row per variable: the README's configuration table is checked against this list. */
@@ -59,6 +65,9 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_STALLED_MS', default: '30000', what: "how soon a dead worker's job is taken over (ms, ≥ 1000)" },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
+  { name: 'VENDORSCAN_ADVISORIES', default: 'the bundled advisories/ only', what: 'an extra folder of OSV advisories (same schema; a malformed file stops start-up naming file and field)' },
+  { name: 'VENDORSCAN_PACKAGES', default: 'none: pname and version only', what: "packages listing for attribution: a channel's packages.json (.br/.gz too) or nix-env -qa --json --meta --out-path output" },
+  { name: 'VENDORSCAN_TRIAGE', default: 'none: nothing suppressed', what: 'triage file (TOML [[suppress]] entries); the service reads it from here only, never from a request' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -87,6 +96,10 @@ export function loadConfig(env: Env): Config {
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `"${v}" must be a whole number from ${min} to ${max}`);
     return n;
   };
+  const filePath = (name: string): string | null => {
+    const v = get(name);
+    return v === undefined ? null : path.resolve(v);
+  };
   const cacheUrl = get('VENDORSCAN_CACHE') ?? DEFAULT_CACHE;
   if (!/^(https?|file|s3):/i.test(cacheUrl) && !cacheUrl.startsWith('/') && !cacheUrl.startsWith('.')) {
     throw new ConfigError('VENDORSCAN_CACHE', `"${redact(cacheUrl)}" is not a cache URL: use https://…, file:///dir, a directory or s3://bucket?region=…`);
@@ -111,6 +124,9 @@ export function loadConfig(env: Env): Config {
     stalledMs: int('VENDORSCAN_STALLED_MS', 30_000, 1000, 24 * 3600 * 1000),
     port: int('PORT', 8080, 1, 65535),
     host: get('HOST') ?? '127.0.0.1',
+    advisoriesDir: filePath('VENDORSCAN_ADVISORIES'),
+    packagesFile: filePath('VENDORSCAN_PACKAGES'),
+    triageFile: filePath('VENDORSCAN_TRIAGE'),
   };
 }
 

@@ -61,7 +61,8 @@ export interface VendorRow {
   vendored: boolean;
 }
 
-const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
+/** SQL: whether finding f in store path sp is vendored (not the library's own package). */
+export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
 /**
  * The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are
@@ -113,19 +114,24 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
   }
   return {
     total,
-    rows: rows.map((r) => ({
-      storePath: String(r['path']),
-      pname: String(r['pname']),
-      packageVersion: (r['package_version'] as string | null) ?? null,
-      file: String(r['file']),
-      library: String(r['library']),
-      version: (r['version'] as string | null) ?? null,
-      versionRaw: (r['version_raw'] as string | null) ?? null,
-      confidence: String(r['confidence']),
-      evidence: String(r['evidence']),
-      rule: String(r['rule']),
-      vendored: Boolean(r['vendored']),
-    })),
+    rows: rows.map(toVendorRow),
+  };
+}
+
+/** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored. */
+export function toVendorRow(r: Record<string, unknown>): VendorRow {
+  return {
+    storePath: String(r['path']),
+    pname: String(r['pname']),
+    packageVersion: (r['package_version'] as string | null) ?? null,
+    file: String(r['file']),
+    library: String(r['library']),
+    version: (r['version'] as string | null) ?? null,
+    versionRaw: (r['version_raw'] as string | null) ?? null,
+    confidence: String(r['confidence']),
+    evidence: String(r['evidence']),
+    rule: String(r['rule']),
+    vendored: Boolean(r['vendored']),
   };
 }
 

@@ -15,6 +15,8 @@ import { librariesRoutes } from './routes/libraries.ts';
 import { scansRoutes } from './routes/scans.ts';
 import { searchesRoutes } from './routes/searches.ts';
 import { CONTENT_SECURITY_POLICY, dashboardRoutes } from '../dashboard/plugin.ts';
+import { advisoriesRoutes } from './routes/advisories.ts';
+import { diffRoutes } from './routes/diff.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -63,7 +65,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });
   });
 
-  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes]) await app.register(routes, deps);
+  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes, advisoriesRoutes, diffRoutes]) await app.register(routes, deps);
   // The pages for people (/, /libraries/…, /runs, …): after the API, whose answers they show.
   await app.register(dashboardRoutes(app), deps);
   return app;

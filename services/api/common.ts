@@ -26,14 +26,14 @@ export function tokenGuard(deps: Pick<ApiDeps, 'apiToken'>): (req: FastifyReques
 /**
  * The run a read answers from, with its coverage: the one named (a completed or running library
  * scan; 400 otherwise), else the latest completed library scan of the channel asked for, else of
- * any scope (404 when there is none: never an empty answer).
+ * any scope (404 when there is none: never an empty answer). `parameter` names the run in a 400.
  */
-export async function answerRun(deps: Pick<ApiDeps, 'db'>, ask: { run?: string; channel?: string }): Promise<RunCoverage> {
+export async function answerRun(deps: Pick<ApiDeps, 'db'>, ask: { run?: string; channel?: string }, parameter = 'run'): Promise<RunCoverage> {
   let coverage: RunCoverage | null;
   try {
     coverage = await answeringRun(deps.db, { ...(ask.run !== undefined ? { runId: Number(ask.run) } : {}), ...(ask.channel !== undefined ? { channel: ask.channel } : {}) });
   } catch (err) {
-    if (err instanceof RunNotAnswerableError) throw new BadRequestError('run', err.message);
+    if (err instanceof RunNotAnswerableError) throw new BadRequestError(parameter, err.message);
     throw err;
   }
   if (!coverage) throw new NotFoundError(ask.channel !== undefined ? `no completed library scan of channel ${ask.channel} yet` : 'no completed library scan yet');

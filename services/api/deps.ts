@@ -3,6 +3,7 @@ import type { Database } from '../../store/database.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
 import type { ScanJob } from '../../workers/queue/scan-queue.ts';
 import type { QueueCounts } from './metrics.ts';
+import type { DecisionContext } from '../decisions/context.ts';
 
 export interface ApiDeps {
   db: Database;
@@ -10,6 +11,8 @@ export interface ApiDeps {
   /** The one cache this service scans: from configuration, never from a request. */
   cacheUrl: string;
   apiToken: string | null;
+  /** Advisories, packages listing and triage file: from configuration, never from a request. */
+  decisions: DecisionContext;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts?(): Promise<QueueCounts>;
 }

@@ -7,26 +7,21 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import { loadAdvisories, type Advisory } from '../../advisories/loader.ts';
 import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors.ts';
 import { answeringRun, runCoverage } from '../../store/coverage.ts';
 import { isKnownLibrary } from '../../store/queries.ts';
 import { listRuns, runFailures, runProgress } from '../../store/runs.ts';
 import { listSearches, searchMatches, searchProgress } from '../../store/searches.ts';
 import type { ApiDeps } from '../api/deps.ts';
-import { askApi, askApiText, type AdvisorySummary } from './data.ts';
+import { askApiText } from './data.ts';
+import { advisoryList, affectedBy, diffRuns } from '../decisions/answers.ts';
 import { html, layout, type SafeHtml } from './html.ts';
-import { ADVISORY_PAGE_SIZE, advisoryPage, affectedUrl, type AffectedAnswer } from './pages/advisory.ts';
-import { diffPage, type DiffAnswer } from './pages/diff.ts';
+import { ADVISORY_PAGE_SIZE, advisoryPage, affectedUrl } from './pages/advisory.ts';
+import { diffPage } from './pages/diff.ts';
 import { libraryFilters, libraryPage, libraryRows, type LibraryQuery } from './pages/library.ts';
 import { CompletedRunLibraries, overviewData, overviewPage } from './pages/overview.ts';
 import { runPage, runsPage } from './pages/runs.ts';
 import { searchesPage, searchPage } from './pages/searches.ts';
-
-export interface DashboardDeps extends ApiDeps {
-  /** The advisories pages mark copies with; default the bundled ones. */
-  advisories?: readonly Advisory[];
-}
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -61,6 +56,9 @@ class PageError extends Error {
   }
 }
 
+/** What the API answers by default: vendored copies, without those the triage file hides. */
+const ANSWER = { vendoredOnly: true, includeSuppressed: false } as const;
+
 const ID = /^[0-9]{1,15}$/;
 function idOf(value: string | undefined, what: string): number {
   if (value === undefined || !ID.test(value)) throw new PageError(400, `${what}: "${value ?? ''}" is not a number`);
@@ -71,13 +69,13 @@ function optionalId(value: string | undefined, what: string): number | undefined
 }
 
 /** The completed library scans, newest first (for the diff's and the search form's choices). */
-async function completedScans(deps: DashboardDeps): Promise<number[]> {
+async function completedScans(deps: ApiDeps): Promise<number[]> {
   return (await listRuns(deps.db, 200)).filter((r) => r.state === 'completed' && r.kind === 'library-scan').map((r) => r.id);
 }
 
-export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<DashboardDeps> {
+export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<ApiDeps> {
   return async (app, deps) => {
-    const advisories = deps.advisories ?? loadAdvisories();
+    const advisories = deps.decisions.advisories;
     const files = assets();
     const completedRuns = new CompletedRunLibraries(deps.db);
     const hide = { schema: { hide: true } };
@@ -105,7 +103,7 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<Dashbo
     });
 
     app.get('/', hide, async (_req, reply) => {
-      const data = await overviewData(deps.db, completedRuns, advisories, (runId) => askApi<{ advisories: AdvisorySummary[] }>(api, '/v1/advisories', `/v1/advisories?run=${runId}`));
+      const data = await overviewData(deps.db, completedRuns, advisories, async (runId) => (await advisoryList(deps.db, deps.decisions, runId, ANSWER)).advisories);
       return page(reply, 'Overview', '/', overviewPage(data), ['/assets/uPlot.iife.min.js']);
     });
 
@@ -121,7 +119,7 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<Dashbo
         if ('parameter' in fallback) throw new PageError(500, fallback.message);
         return page(reply, library, '', libraryPage({ library, coverage, filters: fallback, error: f, result: null, advisories }));
       }
-      const result = await libraryRows(deps.db, coverage.runId, library, f);
+      const result = await libraryRows(deps.db, deps.decisions, coverage.runId, library, f);
       return page(reply, library, '', libraryPage({ library, coverage, filters: f, error: null, result, advisories }));
     });
 
@@ -130,18 +128,20 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<Dashbo
       if (!/^[A-Za-z0-9._-]{1,100}$/.test(id)) throw new PageError(400, `"${id}" is not an advisory id`);
       const run = optionalId(req.query.run, 'run');
       const offset = optionalId(req.query.offset, 'offset') ?? 0;
-      const answer = await askApi<AffectedAnswer>(api, '/v1/advisories/:id/affected', affectedUrl(id, { run, limit: ADVISORY_PAGE_SIZE, offset }));
-      const markdown = answer.kind === 'ok' ? await askApiText(api, '/v1/advisories/:id/affected', affectedUrl(id, { run: answer.body.run.runId, format: 'markdown' })) : answer;
-      if (answer.kind === 'error') reply.code(answer.status);
-      return page(reply, id, '', advisoryPage(id, run === undefined ? null : String(run), offset, answer, markdown));
+      const coverage = await answeringRun(deps.db, { runId: run });
+      if (!coverage) throw new PageError(404, 'no completed library scan yet: the advisory page needs one');
+      const answer = await affectedBy(deps.db, deps.decisions, coverage.runId, id, { ...ANSWER, limit: ADVISORY_PAGE_SIZE, offset });
+      const markdown = await askApiText(api, '/v1/advisories/:id/affected', affectedUrl(answer.advisory.id, { run: coverage.runId, format: 'markdown' }));
+      return page(reply, answer.advisory.id, '', advisoryPage(run === undefined ? null : String(run), offset, answer, markdown));
     });
 
     app.get<{ Querystring: { from?: string; to?: string } }>('/diff', hide, async (req, reply) => {
       const scans = await completedScans(deps);
       const to = optionalId(req.query.to, 'to') ?? scans[0] ?? null;
       const from = optionalId(req.query.from, 'from') ?? scans.find((r) => to !== null && r < to) ?? null;
-      const answer = from === null || to === null ? null : await askApi<DiffAnswer>(api, '/v1/diff', `/v1/diff?from=${from}&to=${to}`);
-      if (answer?.kind === 'error') reply.code(answer.status);
+      for (const id of [from, to]) if (id !== null) await answeringRun(deps.db, { runId: id });
+      // Every copy, vendored or not, as GET /v1/diff answers by default.
+      const answer = from === null || to === null ? null : await diffRuns(deps.db, deps.decisions, from, to, { vendoredOnly: false, includeSuppressed: false });
       return page(reply, 'Diff', '/diff', diffPage(scans, from, to, answer));
     });
 

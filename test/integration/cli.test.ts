@@ -52,6 +52,9 @@ describe('vendorscan scan', () => {
     for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['storePath', 'file', 'rule', 'library', 'version', 'confidence', 'vendored', 'matches']));
     // Both are the libraries' own packages.
     expect(lines.map((l) => l['vendored'])).toEqual([false, false]);
+    // Every finding says which advisories it falls under, and its package from the store path name.
+    const webp = lines.find((l) => l['library'] === 'libwebp');
+    expect(webp).toMatchObject({ pname: 'libwebp', packageVersion: '1.2.4', advisories: ['CVE-2023-1999', 'CVE-2023-4863'] });
   });
 
   it('searches ad hoc with a needle in every file, text included', () => {
@@ -112,6 +115,7 @@ describe('vendorscan scan', () => {
     expect(own.code).toBe(0);
     expect(own.stdout).toMatch(/1 copy of libwebp <1\.3\.2/);
     expect(own.stdout).toMatch(/1\.2\.4\s+high\s+no \(own\)\s+libwebp 1\.2\.4\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
+    expect(own.stdout).toMatch(/libwebp-1\.2\.4\/lib\/libwebp\.so\.7\s+CVE-2023-1999,CVE-2023-4863\n/);
     const vendoredOnly = vendorscan(['query', '--library', 'libwebp', '--version', '<1.3.2']);
     expect(vendoredOnly.stdout).toMatch(/0 vendored copies of libwebp/);
     // Hidden own-package copies are counted, with the flag that shows them.

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeHtml, href, html, layout, raw } from '../../services/dashboard/html.ts';
 import { libraryFilters } from '../../services/dashboard/pages/library.ts';
 import { packageCell } from '../../services/dashboard/components.ts';
+import type { CopyRow } from '../../services/dashboard/data.ts';
 
 describe('html', () => {
   it('escapes every interpolated value, in text and in attributes', () => {
@@ -30,7 +31,7 @@ describe('html', () => {
   });
 
   it('links to search.nixos.org and Hydra only over https', () => {
-    const copy = { storePath: '/nix/store/x-a-1', pname: 'a', packageVersion: '1', file: 'f', library: 'libpng', version: null, versionRaw: null, confidence: 'high', evidence: 'e', vendored: true };
+    const copy: Omit<CopyRow, 'attribute' | 'links'> = { storePath: '/nix/store/x-a-1', pname: 'a', packageVersion: '1', file: 'f', library: 'libpng', version: null, versionRaw: null, confidence: 'high', evidence: 'e', vendored: true, linkage: 'copy', advisories: [], maintainers: [], homepage: null, position: null };
     const good = packageCell({ ...copy, attribute: 'a', links: { search: 'https://search.nixos.org/packages?query=a', hydra: 'https://hydra.nixos.org/job/nixpkgs/trunk/a' } }).value;
     expect(good).toContain('href="https://search.nixos.org/packages?query=a"');
     expect(good).toContain('href="https://hydra.nixos.org/job/nixpkgs/trunk/a"');

@@ -5,6 +5,7 @@ import { parseVersionRange, type VersionRange } from '../../../signatures/versio
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
+import { decorateRows } from '../../decisions/answers.ts';
 
 interface VendorsQuery {
   library: string;
@@ -56,7 +57,9 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       }
       const run = await answerRun(deps, q);
       const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
-      return { run, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
+      // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
+      const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
+      return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
     },
   );
 };

@@ -1,31 +1,21 @@
 // The advisory page: which packages carry a copy the advisory affects (attribute, version,
 // maintainers, file, detected version, confidence, evidence), the copies whose version cannot be
-// told apart, a copy-ready markdown checklist and CSV/SARIF downloads of the same rows. Every row
-// comes from GET /v1/advisories/:id/affected, asked in-process.
-import type { RunCoverage } from '../../../store/coverage.ts';
+// told apart, a copy-ready markdown checklist and CSV/SARIF downloads of the same rows. The rows
+// are GET /v1/advisories/:id/affected's (the same decisions function); the checklist and the
+// downloads are that route's own renderings.
+import type { AffectedAnswer } from '../../decisions/answers.ts';
 import { copyTable, coverageBox, errorNotice, notInBuild, pager } from '../components.ts';
-import type { Answer, CopyRow } from '../data.ts';
+import type { TextAnswer } from '../data.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 
 export const ADVISORY_PAGE_SIZE = 200;
-
-export interface AffectedAnswer {
-  run: RunCoverage;
-  advisory: { id: string; aliases?: string[]; summary?: string | null; details?: string | null; references?: { type: string; url: string }[]; published?: string | null; modified?: string };
-  affected: CopyRow[];
-  cannotTell: CopyRow[];
-  totalAffected: number;
-  totalCannotTell: number;
-}
 
 export function affectedUrl(id: string, query: Record<string, string | number | null | undefined>): string {
   return href(`/v1/advisories/${encodeURIComponent(id)}/affected`, query);
 }
 
-export function advisoryPage(id: string, runParam: string | null, offset: number, answer: Answer<AffectedAnswer>, markdown: Answer<string>): SafeHtml {
-  if (answer.kind === 'absent') return html`<h1>Advisory ${id}</h1>${notInBuild('Affected copies per advisory')}`;
-  if (answer.kind === 'error') return html`<h1>Advisory ${id}</h1>${errorNotice(`Advisory ${id}`, answer.status, answer.message)}`;
-  const a = answer.body;
+export function advisoryPage(runParam: string | null, offset: number, a: AffectedAnswer, markdown: TextAnswer): SafeHtml {
+  const id = a.advisory.id;
   const run = a.run.runId;
   const base = `/advisories/${encodeURIComponent(id)}`;
   const refs = (a.advisory.references ?? []).filter((r) => /^https:\/\//.test(r.url));
@@ -36,7 +26,12 @@ ${a.advisory.summary ? html`<p class="lead">${a.advisory.summary}</p>` : ''}
 ${a.advisory.details ? html`<details><summary>Details</summary><p class="prose">${a.advisory.details}</p></details>` : ''}
 ${refs.length > 0 ? html`<details><summary>References (${refs.length})</summary><ul>${refs.map((r) => html`<li>${r.type}: <a class="ext" href="${r.url}">${r.url}</a></li>`)}</ul></details>` : ''}
 ${coverageBox(a.run)}
-<p class="downloads">Download the affected rows: ${download('csv', 'CSV')} ${download('sarif', 'SARIF')} · <a href="${affectedUrl(id, { run })}">JSON</a></p>
+${
+  markdown.kind === 'ok'
+    ? html`<p class="downloads">Download the affected rows: ${download('csv', 'CSV')} ${download('sarif', 'SARIF')} · <a href="${affectedUrl(id, { run })}">JSON</a></p>`
+    : html`<p class="downloads">The affected rows as <a href="${affectedUrl(id, { run })}">JSON</a>; CSV and SARIF downloads: not available in this build.</p>`
+}
+${a.suppressed > 0 ? html`<p class="sub" data-suppressed="${a.suppressed}">${a.suppressed} ${a.suppressed === 1 ? 'copy' : 'copies'} hidden by the triage file.</p>` : ''}
 <section aria-labelledby="h-affected"><h2 id="h-affected">Affected: <span data-total-affected="${a.totalAffected}">${a.totalAffected}</span> ${a.totalAffected === 1 ? 'copy' : 'copies'}</h2>
 ${
   a.totalAffected === 0

@@ -1,20 +1,9 @@
 // The diff page: what appeared, went away or changed between two library scans (by default the
-// last two completed ones), and which copies became or stopped being affected. The rows come
-// from GET /v1/diff, asked in-process.
-import type { RunCoverage } from '../../../store/coverage.ts';
-import { advisoryLinks, copyTable, coverageBox, errorNotice, notInBuild, packageCell, versionCell } from '../components.ts';
-import type { Answer, CopyRow } from '../data.ts';
+// last two completed ones), and which copies became or stopped being affected. The rows are
+// GET /v1/diff's (the same decisions function; every copy, vendored or not).
+import type { DiffAnswer } from '../../decisions/answers.ts';
+import { advisoryLinks, copyTable, coverageBox, packageCell, versionCell } from '../components.ts';
 import { html, type SafeHtml } from '../html.ts';
-
-export interface DiffAnswer {
-  from: RunCoverage;
-  to: RunCoverage;
-  appeared: CopyRow[];
-  disappeared: CopyRow[];
-  changed: { before: CopyRow; after: CopyRow }[];
-  newlyAffected: { copy: CopyRow; advisories: string[] }[];
-  noLongerAffected: { copy: CopyRow; advisories: string[] }[];
-}
 
 function runPicker(runs: readonly number[], from: number | null, to: number | null): SafeHtml {
   const options = (current: number | null): SafeHtml[] => runs.map((r) => html`<option value="${r}"${r === current ? html` selected` : ''}>run ${r}</option>`);
@@ -34,15 +23,13 @@ function section(id: string, title: string, count: number, body: () => SafeHtml,
   return html`<section aria-labelledby="h-${id}" data-section="${id}"><h2 id="h-${id}">${title}: <span data-count="${count}">${count}</span></h2>${count === 0 ? html`<p>${none}</p>` : body()}</section>`;
 }
 
-export function diffPage(runs: readonly number[], from: number | null, to: number | null, answer: Answer<DiffAnswer> | null): SafeHtml {
+export function diffPage(runs: readonly number[], from: number | null, to: number | null, d: DiffAnswer | null): SafeHtml {
   const head = html`<h1>What changed between two runs</h1>${runPicker(runs, from, to)}`;
-  if (answer === null) return html`${head}<section class="notice" role="status"><p>A diff needs two completed library scans; ${runs.length === 0 ? 'there is none yet' : `there is only run ${runs[0]}`}.</p></section>`;
-  if (answer.kind === 'absent') return html`${head}${notInBuild('The diff between runs')}`;
-  if (answer.kind === 'error') return html`${head}${errorNotice('Diff', answer.status, answer.message)}`;
-  const d = answer.body;
+  if (d === null) return html`${head}<section class="notice" role="status"><p>A diff needs two completed library scans; ${runs.length === 0 ? 'there is none yet' : `there is only run ${runs[0]}`}.</p></section>`;
   const both = `in runs ${d.from.runId} and ${d.to.runId} (coverage above)`;
   return html`${head}
 <div class="pair">${coverageBox(d.from, 'From')}${coverageBox(d.to, 'To')}</div>
+${d.suppressed > 0 ? html`<p class="sub" data-suppressed="${d.suppressed}">${d.suppressed} ${d.suppressed === 1 ? 'copy' : 'copies'} hidden by the triage file.</p>` : ''}
 ${section('appeared', 'Appeared', d.appeared.length, () => copyTable(d.appeared, { caption: `Copies in run ${d.to.runId} that run ${d.from.runId} did not have` }), `No copy appeared ${both}.`)}
 ${section('disappeared', 'Went away', d.disappeared.length, () => copyTable(d.disappeared, { caption: `Copies of run ${d.from.runId} that run ${d.to.runId} no longer has` }), `No copy went away ${both}.`)}
 ${section(

@@ -8,6 +8,8 @@ import { vendors, type Confidence, type UnknownMode, type VendorSort } from '../
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import { coverageBox, copyTable, pager } from '../components.ts';
 import { advisoriesOf, type CopyRow } from '../data.ts';
+import { decorateRows } from '../../decisions/answers.ts';
+import type { DecisionContext } from '../../decisions/context.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 
 export const PAGE_SIZE = 100;
@@ -64,8 +66,9 @@ export function libraryFilters(q: LibraryQuery): LibraryFilters | { parameter: s
   return { version, range, vendored, unknown, confidence, sort, descending: q.order === 'desc', offset };
 }
 
-export async function libraryRows(db: Queryable, runId: number, library: string, f: LibraryFilters): Promise<{ rows: CopyRow[]; total: number }> {
-  return vendors(db, {
+/** One page of copies, with their advisories and attribution as GET /v1/vendors gives them (copies the triage file hides are left out and counted). */
+export async function libraryRows(db: Queryable, decisions: DecisionContext, runId: number, library: string, f: LibraryFilters): Promise<{ rows: CopyRow[]; total: number; suppressed: number }> {
+  const page = await vendors(db, {
     runId,
     library,
     range: f.range,
@@ -77,6 +80,8 @@ export async function libraryRows(db: Queryable, runId: number, library: string,
     limit: PAGE_SIZE,
     offset: f.offset,
   });
+  const { copies, suppressed } = await decorateRows(db, decisions, runId, page.rows, false);
+  return { rows: copies, total: page.total, suppressed };
 }
 
 function query(runId: number, f: LibraryFilters): Record<string, string | number | null> {
@@ -110,7 +115,7 @@ export interface LibraryPage {
   coverage: RunCoverage;
   filters: LibraryFilters;
   error: { parameter: string; message: string } | null;
-  result: { rows: CopyRow[]; total: number } | null;
+  result: { rows: CopyRow[]; total: number; suppressed: number } | null;
   advisories: readonly Advisory[];
 }
 
@@ -135,8 +140,8 @@ ${
     ? ''
     : r.total === 0
       ? html`<p data-total="0">No copy of ${library} matches these filters in run ${coverage.runId} (coverage above).</p>`
-      : html`${pager(base, q, r.total, PAGE_SIZE, f.offset)}
-${copyTable(r.rows, { caption: `${library} copies, run ${coverage.runId}`, marks: (c) => advisoriesOf(p.advisories, c.library, c.version), sortLinks })}
+      : html`${r.suppressed > 0 ? html`<p class="sub" data-suppressed="${r.suppressed}">${r.suppressed} ${r.suppressed === 1 ? 'copy' : 'copies'} on this page hidden by the triage file.</p>` : ''}${pager(base, q, r.total, PAGE_SIZE, f.offset)}
+${copyTable(r.rows, { caption: `${library} copies, run ${coverage.runId}`, marks: (c) => ({ affected: c.advisories ?? [], cannotTell: advisoriesOf(p.advisories, c.library, c.version).cannotTell }), sortLinks })}
 ${pager(base, q, r.total, PAGE_SIZE, f.offset)}`
 }
 <p><a href="${href('/v1/vendors', { library, run: coverage.runId, version: f.version || null, vendored: f.vendored, unknown: f.unknown, limit: PAGE_SIZE, offset: f.offset })}">This answer as JSON</a></p>`;

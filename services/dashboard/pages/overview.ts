@@ -6,8 +6,9 @@ import type { Queryable } from '../../../store/database.ts';
 import { latestLibraryScan, runCoverage, type RunCoverage } from '../../../store/coverage.ts';
 import { libraries, type LibraryRow } from '../../../store/queries.ts';
 import { listRuns } from '../../../store/runs.ts';
-import { advisoryLinks, coverageBox, errorNotice, noRun, notInBuild } from '../components.ts';
-import { advisoriesOf, type AdvisorySummary, type Answer } from '../data.ts';
+import type { AdvisorySummary } from '../../decisions/answers.ts';
+import { advisoryLinks, coverageBox, noRun } from '../components.ts';
+import { advisoriesOf } from '../data.ts';
 import { dataJson, href, html, type SafeHtml } from '../html.ts';
 
 /** Runs the chart spans. */
@@ -67,7 +68,7 @@ export async function chartSeries(db: Queryable, memo: CompletedRunLibraries, ad
 export interface OverviewData {
   coverage: RunCoverage | null;
   rows: LibraryVersion[];
-  advisories: Answer<{ advisories: AdvisorySummary[] }>;
+  advisories: AdvisorySummary[];
   chart: ChartPoint[];
 }
 
@@ -75,10 +76,10 @@ export async function overviewData(
   db: Queryable,
   memo: CompletedRunLibraries,
   advisories: readonly Advisory[],
-  askAdvisories: (runId: number) => Promise<Answer<{ advisories: AdvisorySummary[] }>>,
+  askAdvisories: (runId: number) => Promise<AdvisorySummary[]>,
 ): Promise<OverviewData> {
   const runId = await latestLibraryScan(db);
-  if (runId === null) return { coverage: null, rows: [], advisories: { kind: 'absent' }, chart: [] };
+  if (runId === null) return { coverage: null, rows: [], advisories: [], chart: [] };
   const [coverage, rows, answer, chart] = await Promise.all([runCoverage(db, runId), memo.get(runId), askAdvisories(runId), chartSeries(db, memo, advisories, runId)]);
   return { coverage, rows: rows.map((r) => ({ ...r, ...advisoriesOf(advisories, r.library, r.version) })), advisories: answer, chart };
 }
@@ -99,17 +100,15 @@ function libraryTable(library: string, rows: LibraryVersion[], runId: number): S
   )}</tbody></table></div></section>`;
 }
 
-function advisoryTable(answer: OverviewData['advisories'], runId: number): SafeHtml {
-  if (answer.kind === 'absent') return notInBuild('Affected counts per advisory');
-  if (answer.kind === 'error') return errorNotice('Advisories', answer.status, answer.message);
-  const list = answer.body.advisories.filter((a) => a.affected > 0 || a.cannotTell > 0);
-  if (list.length === 0) return html`<p data-advisories="0">No copy in run ${runId} falls under any of the ${answer.body.advisories.length} advisories, and none is undecided (coverage above).</p>`;
+function advisoryTable(all: readonly AdvisorySummary[], runId: number): SafeHtml {
+  const list = all.filter((a) => a.affected > 0 || a.cannotTell > 0);
+  if (list.length === 0) return html`<p data-advisories="0">No copy in run ${runId} falls under any of the ${all.length} advisories, and none is undecided (coverage above).</p>`;
   return html`<div class="scroll" tabindex="0" role="region" aria-label="advisories"><table class="advisories">
 <caption>Advisories with copies in run ${runId}</caption>
 <thead><tr><th scope="col">Advisory</th><th scope="col">Libraries</th><th scope="col">Affected copies</th><th scope="col">Cannot tell</th><th scope="col">Summary</th></tr></thead>
 <tbody>${list.map(
-    (a) => html`<tr data-advisory="${a.id}"><th scope="row"><a href="${href(`/advisories/${encodeURIComponent(a.id)}`, { run: runId })}">${a.id}</a>${(a.aliases ?? []).length > 0 ? html`<br><span class="sub">${(a.aliases ?? []).join(', ')}</span>` : ''}</th>
-<td>${(a.libraries ?? []).join(', ')}</td><td class="num" data-affected-count="${a.affected}">${a.affected}</td><td class="num" data-cannot-tell-count="${a.cannotTell}">${a.cannotTell}</td><td>${a.summary ?? ''}</td></tr>`,
+    (a) => html`<tr data-advisory="${a.id}"><th scope="row"><a href="${href(`/advisories/${encodeURIComponent(a.id)}`, { run: runId })}">${a.id}</a>${a.aliases.length > 0 ? html`<br><span class="sub">${a.aliases.join(', ')}</span>` : ''}</th>
+<td>${a.libraries.join(', ')}</td><td class="num" data-affected-count="${a.affected}">${a.affected}</td><td class="num" data-cannot-tell-count="${a.cannotTell}">${a.cannotTell}</td><td>${a.summary ?? ''}</td></tr>`,
   )}</tbody></table></div>`;
 }
 
