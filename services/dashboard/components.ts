@@ -72,7 +72,7 @@ export function copyTable(rows: readonly CopyRow[], opts: { caption: string; mar
     const m = opts.marks ? opts.marks(c) : { affected: c.advisories ?? [], cannotTell: [] };
     return html`<tr class="${m.affected.length > 0 ? 'affected' : ''}" data-store-path="${c.storePath}" data-affected="${m.affected.join(' ')}">
 <td>${packageCell(c)}</td><td class="path"><code>${c.storePath}</code></td><td class="path"><code>${c.file}</code></td><td>${versionCell(c)}</td>
-<td><span class="conf ${c.confidence}">${c.confidence}</span></td><td>${c.evidence}${c.linkage && c.linkage !== 'copy' ? html`<br><span class="linkage">${c.linkage}</span>` : ''}</td>
+<td><span class="conf ${c.confidence}">${c.confidence}</span></td><td>${c.evidence}${c.linkage === 'built-against' ? html`<br><span class="linkage">built against it</span>` : ''}</td>
 <td>${c.vendored ? 'vendored' : 'own package'}</td>
 <td>${advisoryLinks(m.affected, 'hit')}${m.cannotTell.length > 0 ? html`<span class="unknown">cannot tell:</span> ${advisoryLinks(m.cannotTell, 'maybe')}` : ''}</td></tr>`;
   })}</tbody></table></div>`;

@@ -5,7 +5,8 @@
 // one request leaving 127.0.0.1. Writes docs/screenshots/*.png at 1280 px and a phone width.
 // Also: the library page from a store of 100,000 findings, and the OpenAPI document at /docs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -103,7 +104,11 @@ beforeAll(async () => {
   makeBinaryCache([hostilePath], 'xz', cache.dir);
   server = await serveDirectory(cache.dir);
   store = await freshPostgres();
-  runtime = await openRuntime(loadConfig({ ...store.env, VENDORSCAN_CACHE: server.url }), { threads: 2 });
+  // Attribution for the libpng copies of the first app, as `nix-env -qa --json --meta --out-path` lists it.
+  const packagesFile = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-packages-')), 'packages.json');
+  const attributed = cache.libpngCopies[0] ?? '';
+  writeFileSync(packagesFile, JSON.stringify({ app0: { name: 'app0-1.0', pname: 'app0', version: '1.0', system: 'x86_64-linux', outputName: 'out', outputs: { out: attributed }, meta: { maintainers: [{ github: 'alice', name: 'Alice' }], homepage: 'https://example.org/app0', position: 'pkgs/by-name/ap/app0/package.nix:12' } } }));
+  runtime = await openRuntime(loadConfig({ ...store.env, VENDORSCAN_CACHE: server.url, VENDORSCAN_PACKAGES: packagesFile }), { threads: 2 });
   app = await buildApi({ ...runtime, apiToken: TOKEN });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -178,7 +183,17 @@ describe('the dashboard in Chromium', () => {
       // The hostile file name is shown as text: no element was made from it.
       await expect(p.locator('table.copies').textContent()).resolves.toContain(HOSTILE_FILE);
       expect(await p.locator('main img, main b').count()).toBe(0);
-      expect(await rows.first().getAttribute('data-affected')).toContain('CVE-2025-64720');
+      // The attributed package links to search.nixos.org and Hydra (links only: nothing is fetched).
+      const app0 = p.locator(`table.copies tbody tr[data-store-path="${cache.libpngCopies[0]}"]`);
+      expect(await app0.locator('code.attr').textContent()).toBe('app0');
+      expect(await app0.locator('a.ext', { hasText: 'search.nixos.org' }).getAttribute('href')).toMatch(/^https:\/\/search\.nixos\.org\/packages\?.*query=app0/);
+      expect(await app0.locator('a.ext', { hasText: 'Hydra' }).getAttribute('href')).toMatch(/^https:\/\/hydra\.nixos\.org\/job\/.*app0\.x86_64-linux$/);
+      expect(await app0.locator('.maint').textContent()).toBe('alice');
+      expect(await p.locator('a.ext').count()).toBe(2);
+      // The copies marked with an advisory are the ones the advisory's answer lists.
+      const affected = await api<{ affected: { storePath: string }[] }>(`/v1/advisories/CVE-2025-64720/affected?run=${secondRun}`);
+      const marked = await p.locator('table.copies tbody tr[data-affected~="CVE-2025-64720"]').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-store-path')));
+      expect(marked.sort()).toEqual(affected.affected.map((c) => c.storePath).sort());
     });
     // Keyboard only: Tab from the skip link to the version field, type a range, Enter.
     await page.keyboard.press('Tab');
