@@ -254,11 +254,11 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('runs a search submitted from the form and shows its matches as they arrive', async () => {
-    const page = await desktop.newPage();
-    await page.goto(`${base}/searches`);
+    const page = await visit('search-form', '/searches');
     await page.getByLabel('Pattern', { exact: true }).fill('libpng version 1.6.39');
     await page.getByLabel('API token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Search' }).click();
+    // Submitted from the keyboard: Enter in the token field.
+    await page.getByLabel('API token').press('Enter');
     await page.locator('#search-status [data-live="state"]', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
     const id = Number(await page.locator('#search-link').textContent());
     const done = await api<{ state: string; results: { storePath: string; file: string }[] }>(`/v1/searches/${id}`);

@@ -31,7 +31,7 @@
       host.textContent = 'No completed library scan to chart yet.';
       return;
     }
-    const xs = data.points.map((p, i) => i);
+    const xs = data.points.map((_p, i) => i);
     const labels = data.points.map((p) => `run ${p.runId}`);
     const width = () => Math.max(260, Math.min(380, host.clientWidth - 8));
     for (const lib of data.libraries) {
@@ -56,7 +56,6 @@
           { label: "in an advisory's range", stroke: '#b3261e', width: 2, dash: [6, 4], points: { size: 7 } },
         ],
       };
-      // biome-ignore lint/correctness/noUndeclaredVariables: uPlot is the bundled library's global
       new uPlot(opts, [xs, copies, affected], box);
     }
   }
@@ -87,7 +86,7 @@
   }
 
   function matchText(m) {
-    const s = Array.isArray(m.matches) && m.matches[0] && m.matches[0].strings ? m.matches[0].strings[0] : null;
+    const s = Array.isArray(m.matches) && m.matches[0]?.strings ? m.matches[0].strings[0] : null;
     return s ? `${s.identifier ?? ''} at ${s.offset ?? '?'}${s.text ? `: ${String(s.text).slice(0, 80)}` : ''}` : '';
   }
 
