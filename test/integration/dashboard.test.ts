@@ -225,6 +225,17 @@ describe('the dashboard in Chromium', () => {
       expect(await numberIn(p, '[data-total-cannot-tell]')).toBe(answer.totalCannotTell);
       const shown = await p.locator('#h-affected ~ div table.copies tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-store-path')));
       expect(shown.sort()).toEqual(answer.affected.map((c) => c.storePath).sort());
+      // The checklist and the downloads are the API's own renderings of the same rows.
+      const checklist = (await p.locator('#checklist').inputValue()).split('\n').filter((l) => l.startsWith('- [ ] '));
+      expect(checklist).toHaveLength(new Set(answer.affected.map((c) => c.storePath)).size);
+      await p.getByRole('button', { name: 'Copy to clipboard' }).click();
+      await p.locator('.copied', { hasText: /Copied|Selected/ }).waitFor();
+      for (const format of ['csv', 'sarif']) {
+        const link = await p.locator(`a[download][href*="format=${format}"]`).getAttribute('href');
+        const r = await app.inject({ method: 'GET', url: link ?? '' });
+        expect(r.statusCode, `${format} download`).toBe(200);
+        expect(r.body).toContain(answer.affected[0]?.storePath);
+      }
     });
     await page.close();
   });
