@@ -11,6 +11,7 @@ import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors
 import { answeringRun, runCoverage } from '../../store/coverage.ts';
 import { isKnownLibrary } from '../../store/queries.ts';
 import { listRuns, runFailures, runProgress } from '../../store/runs.ts';
+import { previousRunOfScope } from '../../store/diff.ts';
 import { listSearches, searchMatches, searchProgress } from '../../store/searches.ts';
 import type { ApiDeps } from '../api/deps.ts';
 import { askApiText } from './data.ts';
@@ -138,7 +139,8 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<ApiDep
     app.get<{ Querystring: { from?: string; to?: string } }>('/diff', hide, async (req, reply) => {
       const scans = await completedScans(deps);
       const to = optionalId(req.query.to, 'to') ?? scans[0] ?? null;
-      const from = optionalId(req.query.from, 'from') ?? scans.find((r) => to !== null && r < to) ?? null;
+      // As GET /v1/diff: the previous scan of the same scope (channel or path list), else the previous one.
+      const from = optionalId(req.query.from, 'from') ?? (to === null ? null : ((await previousRunOfScope(deps.db, to)) ?? scans.find((r) => r < to) ?? null));
       for (const id of [from, to]) if (id !== null) await answeringRun(deps.db, { runId: id });
       // Every copy, vendored or not, as GET /v1/diff answers by default.
       const answer = from === null || to === null ? null : await diffRuns(deps.db, deps.decisions, from, to, { vendoredOnly: false, includeSuppressed: false });
