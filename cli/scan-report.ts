@@ -1,34 +1,11 @@
-// How scan results are written: findings as JSON lines (stream-friendly) or a table, and the
+// How scan results are written as a table (the other formats are services/output/'s), and the
 // closing summary with every failure and its reason.
 import type { FileFinding } from '../scanner/path-result.ts';
 import type { ScanSummary } from '../scanner/scan.ts';
 import { formatBytes, formatDuration } from './progress-bar.ts';
-import { storePathName } from '../nix/store-path.ts';
-
-export type OutputFormat = 'table' | 'jsonl';
 
 /** A finding with the advisories it falls under (ids), as every output carries them. */
 export type ReportedFinding = FileFinding & { advisories: string[]; triage?: { reason: string; until: string | null }[] };
-
-export function findingJson(f: ReportedFinding): string {
-  const { pname, version } = storePathName(f.storePath);
-  return JSON.stringify({
-    storePath: f.storePath,
-    pname,
-    packageVersion: version,
-    file: f.file,
-    rule: f.rule,
-    library: f.library,
-    version: f.version,
-    versionRaw: f.versionRaw,
-    confidence: f.confidence,
-    evidence: f.evidence,
-    vendored: f.vendored,
-    advisories: f.advisories,
-    ...(f.triage ? { triage: f.triage } : {}),
-    matches: f.matches,
-  });
-}
 
 export function findingsTable(findings: ReportedFinding[]): string {
   if (findings.length === 0) return 'No findings in the store paths scanned (see the summary for what was covered).\n';

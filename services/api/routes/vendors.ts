@@ -1,4 +1,5 @@
-// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
+// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run;
+// `format=` other than json answers in an export format (services/output/) with its media type.
 import type { FastifyPluginAsync } from 'fastify';
 import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
@@ -6,6 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
 import { decorateRows } from '../../decisions/answers.ts';
+import { exportFormatParam, sendExport, type ApiExportFormat } from '../export.ts';
 
 interface VendorsQuery {
   library: string;
@@ -16,6 +18,7 @@ interface VendorsQuery {
   unknown: UnknownMode;
   limit: number;
   offset: number;
+  format: 'json' | ApiExportFormat;
 }
 
 export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
@@ -40,11 +43,12 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, default: 0 },
+            format: exportFormatParam,
           },
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       if (!signatureLibraries.has(q.library) && !(await isKnownLibrary(deps.db, q.library))) throw new BadRequestError('library', `unknown library "${q.library}"`);
       let range: VersionRange | null = null;
@@ -59,6 +63,10 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
+      if (q.format !== 'json') {
+        const title = `${q.vendored === 'true' ? 'vendored ' : ''}copies of ${q.library}${q.version ? ` ${q.version}` : ''}`;
+        return sendExport(reply, q.format, { coverage: run, rows: copies, total: result.total, title, filename: `vendors-${q.library}-run${run.runId}` });
+      }
       return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
     },
   );
