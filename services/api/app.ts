@@ -14,7 +14,7 @@ import { vendorsRoutes } from './routes/vendors.ts';
 import { librariesRoutes } from './routes/libraries.ts';
 import { scansRoutes } from './routes/scans.ts';
 import { searchesRoutes } from './routes/searches.ts';
-import { CONTENT_SECURITY_POLICY, dashboardRoutes } from '../dashboard/plugin.ts';
+import { CONTENT_SECURITY_POLICY, dashboardRoutes } from '../../dashboard/plugin.ts';
 import { advisoriesRoutes } from './routes/advisories.ts';
 import { diffRoutes } from './routes/diff.ts';
 

@@ -15,7 +15,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildApi } from '../../services/api/app.ts';
 import { loadConfig } from '../../services/config.ts';
 import { openRuntime, type Runtime } from '../../services/runtime.ts';
-import { CONTENT_SECURITY_POLICY } from '../../services/dashboard/plugin.ts';
+import { CONTENT_SECURITY_POLICY } from '../../dashboard/plugin.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
 import { freshPostgres, type TestDatabase } from '../helpers/databases.ts';

@@ -1,10 +1,10 @@
 // The dashboard's escaping and its reading of the library page's query: untrusted text (file
 // names, package names, rule text) never becomes markup, and a bad filter names the parameter.
 import { describe, expect, it } from 'vitest';
-import { escapeHtml, href, html, layout, raw } from '../../services/dashboard/html.ts';
-import { libraryFilters } from '../../services/dashboard/pages/library.ts';
-import { packageCell } from '../../services/dashboard/components.ts';
-import type { CopyRow } from '../../services/dashboard/data.ts';
+import { escapeHtml, href, html, layout, raw } from '../../dashboard/html.ts';
+import { libraryFilters } from '../../dashboard/pages/library.ts';
+import { packageCell } from '../../dashboard/components.ts';
+import type { CopyRow } from '../../dashboard/data.ts';
 
 describe('html', () => {
   it('escapes every interpolated value, in text and in attributes', () => {

@@ -4,9 +4,9 @@
 // (?format=markdown), asked in-process. A rendering this build lacks is said to be missing, never
 // replaced by a made-up one.
 import type { FastifyInstance } from 'fastify';
-import type { Advisory } from '../../advisories/loader.ts';
-import { evaluateCopies } from '../../advisories/evaluate.ts';
-import type { Copy } from '../decisions/copies.ts';
+import type { Advisory } from '../advisories/loader.ts';
+import { evaluateCopies } from '../advisories/evaluate.ts';
+import type { Copy } from '../services/decisions/copies.ts';
 
 /** A copy as every page lists it: the shared contract's row. */
 export type CopyRow = Copy;

@@ -1,7 +1,7 @@
 // The diff page: what appeared, went away or changed between two library scans (by default the
 // last two completed ones), and which copies became or stopped being affected. The rows are
 // GET /v1/diff's (the same decisions function; every copy, vendored or not).
-import type { DiffAnswer } from '../../decisions/answers.ts';
+import type { DiffAnswer } from '../../services/decisions/answers.ts';
 import { advisoryLinks, copyTable, coverageBox, packageCell, versionCell } from '../components.ts';
 import { html, type SafeHtml } from '../html.ts';
 

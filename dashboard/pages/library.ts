@@ -1,15 +1,15 @@
 // The library page: every store path with a copy of one library in a run, filtered by version
 // range, vendored or own package and confidence, sorted on a column, one page at a time from the
 // store (the same vendors query as GET /v1/vendors, so a million findings are never all read).
-import type { Advisory } from '../../../advisories/loader.ts';
-import type { Queryable } from '../../../store/database.ts';
-import type { RunCoverage } from '../../../store/coverage.ts';
-import { vendors, type Confidence, type UnknownMode, type VendorSort } from '../../../store/queries.ts';
-import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
+import type { Advisory } from '../../advisories/loader.ts';
+import type { Queryable } from '../../store/database.ts';
+import type { RunCoverage } from '../../store/coverage.ts';
+import { vendors, type Confidence, type UnknownMode, type VendorSort } from '../../store/queries.ts';
+import { parseVersionRange, type VersionRange } from '../../signatures/version.ts';
 import { coverageBox, copyTable, pager } from '../components.ts';
 import { advisoriesOf, type CopyRow } from '../data.ts';
-import { decorateRows } from '../../decisions/answers.ts';
-import type { DecisionContext } from '../../decisions/context.ts';
+import { decorateRows } from '../../services/decisions/answers.ts';
+import type { DecisionContext } from '../../services/decisions/context.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 
 export const PAGE_SIZE = 100;

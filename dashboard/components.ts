@@ -1,7 +1,7 @@
 // Pieces every page shows the same way: a run's coverage (beside every answer, so "none" is never
 // said without what was covered), a table of copies with links to search.nixos.org and Hydra,
 // pagination, and a notice for data this build cannot give.
-import type { RunCoverage } from '../../store/coverage.ts';
+import type { RunCoverage } from '../store/coverage.ts';
 import type { CopyRow } from './data.ts';
 import { href, html, type SafeHtml } from './html.ts';
 

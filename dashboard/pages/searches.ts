@@ -2,7 +2,7 @@
 // list, with the API token typed in; app.js posts it to POST /v1/searches and shows progress and
 // matches as they arrive, or the compiler's error with line and column), the latest searches, and
 // one search's page with its progress and matches.
-import type { SearchMatchRow, SearchRow } from '../../../store/searches.ts';
+import type { SearchMatchRow, SearchRow } from '../../store/searches.ts';
 import { when } from '../components.ts';
 import { html, type SafeHtml } from '../html.ts';
 

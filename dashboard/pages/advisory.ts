@@ -3,7 +3,7 @@
 // told apart, a copy-ready markdown checklist and CSV/SARIF downloads of the same rows. The rows
 // are GET /v1/advisories/:id/affected's (the same decisions function); the checklist and the
 // downloads are that route's own renderings.
-import type { AffectedAnswer } from '../../decisions/answers.ts';
+import type { AffectedAnswer } from '../../services/decisions/answers.ts';
 import { copyTable, coverageBox, errorNotice, notInBuild, pager } from '../components.ts';
 import type { TextAnswer } from '../data.ts';
 import { href, html, type SafeHtml } from '../html.ts';

@@ -1,12 +1,12 @@
 // The overview at /: the latest library scan's coverage; per library, copies by detected version
 // with the versions inside an advisory's range marked; the advisories with their affected counts;
 // and a chart of copies and copies in an advisory's range per library over the last runs.
-import type { Advisory } from '../../../advisories/loader.ts';
-import type { Queryable } from '../../../store/database.ts';
-import { latestLibraryScan, runCoverage, type RunCoverage } from '../../../store/coverage.ts';
-import { libraries, type LibraryRow } from '../../../store/queries.ts';
-import { listRuns } from '../../../store/runs.ts';
-import type { AdvisorySummary } from '../../decisions/answers.ts';
+import type { Advisory } from '../../advisories/loader.ts';
+import type { Queryable } from '../../store/database.ts';
+import { latestLibraryScan, runCoverage, type RunCoverage } from '../../store/coverage.ts';
+import { libraries, type LibraryRow } from '../../store/queries.ts';
+import { listRuns } from '../../store/runs.ts';
+import type { AdvisorySummary } from '../../services/decisions/answers.ts';
 import { advisoryLinks, coverageBox, noRun } from '../components.ts';
 import { advisoriesOf } from '../data.ts';
 import { dataJson, href, html, type SafeHtml } from '../html.ts';

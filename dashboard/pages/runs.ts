@@ -1,8 +1,8 @@
 // Runs: every run with its scope, state and progress (live while it runs: app.js polls
 // GET /v1/scans/:id), and one run's page with its coverage and the store paths that failed or
 // were not in the cache, each with its reason.
-import type { RunCoverage } from '../../../store/coverage.ts';
-import type { RunPathStatus, RunProgress, RunRow } from '../../../store/runs.ts';
+import type { RunCoverage } from '../../store/coverage.ts';
+import type { RunPathStatus, RunProgress, RunRow } from '../../store/runs.ts';
 import { coverageBox, when } from '../components.ts';
 import { html, type SafeHtml } from '../html.ts';
 
