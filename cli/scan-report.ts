@@ -33,5 +33,18 @@ export function summaryText(s: ScanSummary, reused = 0): string {
     lines.push('Failed:');
     for (const f of s.failures) lines.push(`  ${f.reason}`);
   }
+  lines.push(...warningLines(s.warnings));
   return `${lines.join('\n')}\n`;
+}
+
+/** Scanned store paths with per-file warnings: what inside their archives was not read, and why. */
+export function warningLines(warnings: { storePath: string; warnings: string[] }[]): string[] {
+  if (warnings.length === 0) return [];
+  const count = warnings.reduce((n, w) => n + w.warnings.length, 0);
+  const lines = [`Warnings (${count} in ${warnings.length} scanned store path${warnings.length === 1 ? '' : 's'}; the rest of each was scanned):`];
+  for (const w of warnings) {
+    lines.push(`  ${w.storePath}:`);
+    for (const line of w.warnings) lines.push(`    ${line}`);
+  }
+  return lines;
 }

@@ -18,6 +18,12 @@ export interface PathResult {
   narBytes: number;
   files: number;
   findings: FileFinding[];
+  /**
+   * Per-file warnings of a scanned path: what the archive walker met inside its archives (a bomb,
+   * a header that lies, a cap reached), `file: what` or `archive!/member: what`. The path was still
+   * scanned; these say what in it was not read.
+   */
+  warnings?: string[];
   durationMs: number;
   /** Set when the NAR was already scanned with the same ruleset: its stored scan is linked. */
   linkedNarScan?: number;

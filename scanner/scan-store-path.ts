@@ -93,6 +93,8 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
       parser.write(chunk);
       result.narBytes += chunk.length;
       deps.onBytes?.(0, chunk.length);
+      // A failed synchronous zlib call in an archive walk holds its engine until the loop turns.
+      if (visitor.takeWalked()) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     // On an early exit the connection (and its concurrency slot) must be released at once.
@@ -102,6 +104,8 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   fileCheck?.verify();
   integrity.verify({ narHash: info.narHash, narSize: info.narSize });
   result.files = visitor.files;
+  const warnings = visitor.fileWarnings();
+  if (warnings.length > 0) result.warnings = warnings;
   return visitor.results();
 }
 
