@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { httpStatusFor, isVendorscanError, messageOf } from '../errors/errors.ts';
 import { answeringRun, runCoverage } from '../store/coverage.ts';
-import { isKnownLibrary } from '../store/queries.ts';
+import { isKnownLibrary, libraries } from '../store/queries.ts';
 import { listRuns, runFailures, runProgress } from '../store/runs.ts';
 import { previousRunOfScope } from '../store/diff.ts';
 import { listSearches, searchMatches, searchProgress } from '../store/searches.ts';
@@ -20,7 +20,7 @@ import { html, layout, type SafeHtml } from './html.ts';
 import { ADVISORY_PAGE_SIZE, advisoryPage, affectedUrl } from './pages/advisory.ts';
 import { diffPage } from './pages/diff.ts';
 import { libraryFilters, libraryPage, libraryRows, type LibraryQuery } from './pages/library.ts';
-import { CompletedRunLibraries, overviewData, overviewPage } from './pages/overview.ts';
+import { overviewData, overviewPage, PerRunMemo } from './pages/overview.ts';
 import { runPage, runsPage } from './pages/runs.ts';
 import { searchesPage, searchPage } from './pages/searches.ts';
 
@@ -78,7 +78,10 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<ApiDep
   return async (app, deps) => {
     const advisories = deps.decisions.advisories;
     const files = assets();
-    const completedRuns = new CompletedRunLibraries(deps.db);
+    // The overview only shows completed runs: their per-library counts once per process, their
+    // advisory counts for a few minutes (the triage file's entries expire by date).
+    const libraryCounts = new PerRunMemo((runId) => libraries(deps.db, runId));
+    const advisoryCounts = new PerRunMemo(async (runId) => (await advisoryList(deps.db, deps.decisions, runId, ANSWER)).advisories, 5 * 60_000);
     const hide = { schema: { hide: true } };
 
     app.addHook('onSend', async (_req, reply) => {
@@ -104,7 +107,7 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<ApiDep
     });
 
     app.get('/', hide, async (_req, reply) => {
-      const data = await overviewData(deps.db, completedRuns, advisories, async (runId) => (await advisoryList(deps.db, deps.decisions, runId, ANSWER)).advisories);
+      const data = await overviewData(deps.db, libraryCounts, advisories, (runId) => advisoryCounts.get(runId));
       return page(reply, 'Overview', '/', overviewPage(data), ['/assets/uPlot.iife.min.js']);
     });
 

@@ -4,7 +4,7 @@
 import type { Advisory } from '../../advisories/loader.ts';
 import type { Queryable } from '../../store/database.ts';
 import { latestLibraryScan, runCoverage, type RunCoverage } from '../../store/coverage.ts';
-import { libraries, type LibraryRow } from '../../store/queries.ts';
+import type { LibraryRow } from '../../store/queries.ts';
 import { listRuns } from '../../store/runs.ts';
 import type { AdvisorySummary } from '../../services/decisions/answers.ts';
 import { advisoryLinks, coverageBox, noRun } from '../components.ts';
@@ -37,28 +37,33 @@ function perLibrary(rows: readonly LibraryRow[], advisories: readonly Advisory[]
   return { copies, affected };
 }
 
-/** A completed run's per-library rows never change: the chart reads each run once per process. */
-export class CompletedRunLibraries {
-  readonly #db: Queryable;
-  readonly #rows = new Map<number, Promise<LibraryRow[]>>();
-  constructor(db: Queryable) {
-    this.#db = db;
+/**
+ * Answers about completed runs, kept per run: a completed run's copies never change, so the chart
+ * reads each run's per-library counts once per process. `ttlMs` bounds how long an answer that also
+ * depends on the clock (the triage file's expiry dates) is reused.
+ */
+export class PerRunMemo<T> {
+  readonly #load: (runId: number) => Promise<T>;
+  readonly #ttlMs: number;
+  readonly #entries = new Map<number, { at: number; value: Promise<T> }>();
+  constructor(load: (runId: number) => Promise<T>, ttlMs = Number.POSITIVE_INFINITY) {
+    this.#load = load;
+    this.#ttlMs = ttlMs;
   }
-  get(runId: number): Promise<LibraryRow[]> {
-    let rows = this.#rows.get(runId);
-    if (!rows) {
-      rows = libraries(this.#db, runId);
-      rows.catch(() => this.#rows.delete(runId));
-      this.#rows.set(runId, rows);
-      // Keep the newest runs' rows only: the chart never reads further back.
-      for (const old of [...this.#rows.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#rows.size - 4 * CHART_RUNS))) this.#rows.delete(old);
-    }
-    return rows;
+  get(runId: number): Promise<T> {
+    const hit = this.#entries.get(runId);
+    if (hit && Date.now() - hit.at < this.#ttlMs) return hit.value;
+    const value = this.#load(runId);
+    value.catch(() => this.#entries.delete(runId));
+    this.#entries.set(runId, { at: Date.now(), value });
+    // Keep the newest runs only: the chart never reads further back.
+    for (const old of [...this.#entries.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#entries.size - 4 * CHART_RUNS))) this.#entries.delete(old);
+    return value;
   }
 }
 
 /** The last completed library scans, oldest first, with their per-library counts. */
-export async function chartSeries(db: Queryable, memo: CompletedRunLibraries, advisories: readonly Advisory[], latest: number): Promise<ChartPoint[]> {
+export async function chartSeries(db: Queryable, memo: PerRunMemo<LibraryRow[]>, advisories: readonly Advisory[], latest: number): Promise<ChartPoint[]> {
   const runs = (await listRuns(db, 200)).filter((r) => r.state === 'completed' && r.id <= latest && r.kind === 'library-scan').slice(0, CHART_RUNS);
   const points: ChartPoint[] = [];
   for (const r of runs.reverse()) points.push({ runId: r.id, finishedAt: r.finishedAt, ...perLibrary(await memo.get(r.id), advisories) });
@@ -74,7 +79,7 @@ export interface OverviewData {
 
 export async function overviewData(
   db: Queryable,
-  memo: CompletedRunLibraries,
+  memo: PerRunMemo<LibraryRow[]>,
   advisories: readonly Advisory[],
   askAdvisories: (runId: number) => Promise<AdvisorySummary[]>,
 ): Promise<OverviewData> {
