@@ -9,14 +9,11 @@ import { openBinaryCache, redactUrl } from '../cache/open.ts';
 import { parseStorePath, StorePathError } from '../nix/store-path.ts';
 import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
-import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
-import { runInProcess } from '../workers/runs/run-in-process.ts';
-import { createRun, type RunSource } from '../store/runs.ts';
-import { openResultsStore } from '../store/migrate.ts';
+import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
+import type { RunSource } from '../store/runs.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
-import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { findingsTable, summaryText, type ReportedFinding } from './scan-report.ts';
 import { evaluateCopies } from '../advisories/evaluate.ts';
@@ -46,7 +43,7 @@ What to look for:
                        (with ad-hoc rules, signatures are loaded only when --signatures is given)
 How:
   --concurrency N      store paths in flight (default: cores = ${availableParallelism()})
-  --threads N          scan threads (default: min(cores, concurrency))
+  --threads N          scan threads (default: min(cores, concurrency, number of --path))
   --max-file-size B    scan files whole up to B bytes, larger ones in windows (default 256 MiB)
   --window-size B      window for larger files (default 64 MiB)
   --timeout MS         per-request timeout (default 30000)
@@ -124,7 +121,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const cores = availableParallelism();
   const concurrency = positiveInt('concurrency', v.concurrency, cores);
-  const threads = positiveInt('threads', v.threads, Math.min(cores, concurrency));
+  // A few --path arguments need no more threads than paths: each thread starts YARA-X and
+  // compiles the rules (~0.3 s and ~40 MB each).
+  const threads = positiveInt('threads', v.threads, Math.min(cores, concurrency, v.path?.length ?? Number.POSITIVE_INFINITY));
   const maxWholeFileSize = positiveInt('max-file-size', v['max-file-size'], 256 * 1024 * 1024);
   const windowSize = positiveInt('window-size', v['window-size'], Math.min(64 * 1024 * 1024, maxWholeFileSize));
   const timeoutMs = positiveInt('timeout', v.timeout, 30_000);
@@ -132,15 +131,15 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const config = loadConfig(io.env);
   const ruleSources = buildRuleSources(v, config.signaturesDir);
-  // Compile once here so a bad rule stops the scan before any download, with file, line and column.
-  const compiled = compileRules(ruleSources.sources);
-  // A library scan's digest is the signatures' (contents and readers only), the same as the service's.
-  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compiled.digest;
+  // Ad-hoc rules are compiled here so a bad one stops the scan before any download, with file, line
+  // and column (the signatures were compiled, so checked, by loadSignatures). A library scan's
+  // digest is the signatures' (contents and readers only), the same as the service's.
+  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
   const cacheOptions = { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
   await checkCacheOpens(cacheUrl, cacheOptions);
-  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
+  const paths = v.path ?? (v.paths ? readPathList(v.paths) : (await import('../workers/sources/channel.ts')).channelStorePaths(v.channel ?? '', config.channelsUrl));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
@@ -161,9 +160,11 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
       return includeSuppressed ? [{ ...reported, triage }] : [];
     });
   };
-  const db = v['no-store'] ? null : await openResultsStore(config);
+  // The store and the scan pipeline are loaded only now (not for --help, nor a bad flag).
+  const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
+  const db = store ? await store.openResultsStore(config) : null;
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  const runId = db ? await createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }) : null;
+  const runId = db && store ? await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }) : null;
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions,
@@ -186,8 +187,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   let summary: ScanSummary;
   let coverage: RunCoverage | null = null;
   try {
-    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
-    if (db && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
+    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+    if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
     await db?.close();
   }
@@ -256,6 +257,11 @@ async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; r
   } finally {
     await cache.close();
   }
+}
+
+async function loadStore() {
+  const [migrate, runs, inProcess] = await Promise.all([import('../store/migrate.ts'), import('../store/runs.ts'), import('../workers/runs/run-in-process.ts')]);
+  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess };
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */
