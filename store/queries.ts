@@ -34,7 +34,36 @@ export interface VendorsQuery {
   linkage?: Linkage[] | null;
   limit: number;
   offset: number;
+  /** Only these confidences (absent or empty: all). */
+  confidence?: readonly Confidence[];
+  /** Row order (default: store path); `descending` reverses it. */
+  sort?: VendorSort;
+  descending?: boolean;
 }
+
+export type Confidence = 'high' | 'medium' | 'low';
+export type VendorSort = 'path' | 'package' | 'version' | 'confidence';
+
+/** The column each sort orders by first; the store path, file and rule then break ties, so pages never overlap. */
+const SORT_KEY: Record<VendorSort, string | null> = {
+  path: null,
+  package: 'sp.pname',
+  version: 'f.version_key',
+  confidence: "CASE f.confidence WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
+};
+
+/** ORDER BY of a sort; `reversed` is the same order read backwards (a page near the end is read from the end). */
+function orderBy(sort: VendorSort, descending: boolean, reversed: boolean): string {
+  const dir = (ascending: boolean): string => (ascending !== reversed ? 'ASC' : 'DESC');
+  const key = SORT_KEY[sort];
+  const parts = key ? [`${key} ${dir(!descending)}${sort === 'version' ? (reversed ? ' NULLS LAST' : ' NULLS FIRST') : ''}`] : [];
+  const tiesAscending = key !== null || !descending;
+  for (const tie of ['sp.path', 'f.file', 'f.rule']) parts.push(`${tie} ${dir(tiesAscending)}`);
+  return parts.join(', ');
+}
+
+/** Offsets from which a page past the middle is read from the end (a deep OFFSET sorts everything before it). */
+const FROM_END_AFTER = 1000;
 
 export interface VendorRow {
   storePath: string;
@@ -56,8 +85,11 @@ export interface VendorRow {
 /** SQL: whether finding f in store path sp is vendored (not the library's own package). */
 export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
-/** The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are limit and offset). */
-export function vendorsSql(q: VendorsQuery): { count: string; page: string; params: unknown[] } {
+/**
+ * The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are
+ * limit and offset), `pageFromEnd` for the same order read backwards.
+ */
+export function vendorsSql(q: VendorsQuery): { count: string; page: string; pageFromEnd: string; params: unknown[] } {
   const params: unknown[] = [q.runId, q.library];
   const where: string[] = ['rp.run_id = $1', 'f.library = $2'];
   const known: string[] = [];
@@ -81,22 +113,34 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
     params.push(linkage);
     where.push(`f.linkage = ANY($${params.length}::text[])`);
   }
+  if (q.confidence && q.confidence.length > 0) {
+    params.push(q.confidence);
+    where.push(`f.confidence = ANY($${params.length}::text[])`);
+  }
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
-  return {
-    count: `SELECT count(*) AS n ${from}`,
-    page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
-            f.linkage, f.linkage_reason
-     ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-    params,
-  };
+  const select = `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
+            f.linkage, f.linkage_reason ${from}`;
+  const page = (reversed: boolean): string => `${select} ORDER BY ${orderBy(q.sort ?? 'path', q.descending === true, reversed)} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`;
+  return { count: `SELECT count(*) AS n ${from}`, page: page(false), pageFromEnd: page(true), params };
 }
 
 export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number }> {
-  const { count, page, params } = vendorsSql(q);
-  const total = await db.query<{ n: string }>(count, params);
-  const { rows } = await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset]);
+  const { count, page, pageFromEnd, params } = vendorsSql(q);
+  let total: number;
+  let rows: Record<string, unknown>[];
+  const countRows = async (): Promise<number> => Number((await db.query<{ n: string }>(count, params)).rows[0]?.n ?? 0);
+  if (q.offset < FROM_END_AFTER) {
+    // Two independent reads: on PostgreSQL's pool they run at once.
+    [total, { rows }] = await Promise.all([countRows(), db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])]);
+  } else {
+    total = await countRows();
+    if (q.offset > total / 2) {
+      const limit = Math.max(0, Math.min(q.limit, total - q.offset));
+      rows = (await db.query<Record<string, unknown>>(pageFromEnd, [...params, limit, Math.max(0, total - q.offset - limit)])).rows.reverse();
+    } else rows = (await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])).rows;
+  }
   return {
-    total: Number(total.rows[0]?.n ?? 0),
+    total,
     rows: rows.map(toVendorRow),
   };
 }
