@@ -37,6 +37,7 @@ COPY store ./store
 COPY migrations ./migrations
 COPY workers ./workers
 COPY services ./services
+COPY dashboard ./dashboard
 COPY cli ./cli
 COPY examples ./examples
 # A smoke test that also fills Node's compile cache (stripped and compiled modules, main and scan
