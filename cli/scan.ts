@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadSignatures } from '../signatures/loader.ts';
-import { compileRules } from '../yara/rules.ts';
+import { compileRules, slowRuleWarnings } from '../yara/rules.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
 import { runInProcess } from '../workers/runs/run-in-process.ts';
@@ -35,6 +35,9 @@ What to look for:
   --needle STRING      an ad-hoc literal string (repeatable)
   --hex PATTERN        an ad-hoc hex pattern such as "{ 4e 6f ?? 21 }" (repeatable)
                        (with ad-hoc rules, signatures are loaded only when --signatures is given)
+  --allow-include      let --rule files use include (they may then read any local file)
+  --force              run ad-hoc rules YARA-X flags as slow (each file is then matched
+                       under VENDORSCAN_FILE_TIMEOUT_MS and reported "timed out" past it)
 How:
   --concurrency N      store paths in flight (default: cores = ${availableParallelism()})
   --threads N          scan threads (default: min(cores, concurrency))
@@ -58,6 +61,8 @@ const options = {
   rule: { type: 'string', multiple: true },
   needle: { type: 'string', multiple: true },
   hex: { type: 'string', multiple: true },
+  'allow-include': { type: 'boolean' },
+  force: { type: 'boolean' },
   concurrency: { type: 'string' },
   threads: { type: 'string' },
   'max-file-size': { type: 'string' },
@@ -100,6 +105,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const ruleSources = buildRuleSources(v, config.signaturesDir);
   // Compile once here so a bad rule stops the scan before any download, with file, line and column.
   const compiled = compileRules(ruleSources.sources);
+  const slow = slowRuleWarnings(ruleSources.adhoc);
+  for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
+  if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
 
   const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
   const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
@@ -118,6 +126,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },
     decompress: {},
+    // Ad-hoc rules are matched in processes that are killed when a file takes too long.
+    ...(ruleSources.adhoc.length > 0 ? { fileTimeoutMs: config.fileTimeoutMs } : {}),
     paths,
     concurrency,
     threads,
@@ -148,11 +158,13 @@ export function cacheUrlFrom(value: string): string {
 
 interface BuiltRules {
   sources: RuleSource[];
+  /** The ad-hoc ones (--rule, --needle, --hex): untrusted, so checked for slow patterns and time-limited. */
+  adhoc: RuleSource[];
   /** Only library signatures: files that are not binary objects can be skipped. */
   binaryOnly: boolean;
 }
 
-function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[] }, signaturesDir: string): BuiltRules {
+function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[]; 'allow-include'?: boolean }, signaturesDir: string): BuiltRules {
   const adhoc: RuleSource[] = [];
   for (const file of v.rule ?? []) {
     let text: string;
@@ -161,11 +173,11 @@ function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: st
     } catch (err) {
       throw new UsageError(`--rule ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    adhoc.push({ origin: file, text });
+    adhoc.push({ origin: file, text, ...(v['allow-include'] ? { allowIncludes: true } : {}) });
   }
   for (const [i, n] of (v.needle ?? []).entries()) adhoc.push(needleRule(n, i + 1));
   for (const [i, h] of (v.hex ?? []).entries()) adhoc.push(hexRule(h, i + 1));
   const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
   const signatures = withSignatures ? loadSignatures(v.signatures ?? signaturesDir).sources : [];
-  return { sources: [...signatures, ...adhoc], binaryOnly: adhoc.length === 0 };
+  return { sources: [...signatures, ...adhoc], adhoc, binaryOnly: adhoc.length === 0 };
 }

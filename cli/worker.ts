@@ -6,7 +6,7 @@ import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor
 import { startBullWorker } from '../workers/queue/bullmq-worker.ts';
 import { redisConnection } from '../workers/queue/scan-queue.ts';
 import { UsageError } from './usage-error.ts';
-import { parseFlags, positiveInt, untilSignal, type Command } from './flags.ts';
+import { closeOnSignal, parseFlags, positiveInt, type Command } from './flags.ts';
 
 const usage = `Usage: vendorscan worker [--concurrency N] [--threads N]
 
@@ -38,15 +38,17 @@ export const command: Command = {
       scanConcurrency: concurrency,
       cacheOptions: {},
       channelsUrl: config.channelsUrl,
+      fileTimeoutMs: config.fileTimeoutMs,
       enqueue: (jobs) => runtime.enqueue(jobs),
     });
     const jobs = concurrency * JOBS_PER_SCAN_SLOT;
     const worker = startBullWorker(processor, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix, concurrency: jobs, stalledMs: config.stalledMs });
     io.stderr.write(`vendorscan worker: ${concurrency} store paths scanned at once on ${threads} scan threads, ${jobs} jobs at once\n`);
-    await untilSignal();
-    await worker.close();
-    await processor.close();
-    await runtime.close();
+    await closeOnSignal(io, 'worker', config.shutdownGraceMs, async () => {
+      await worker.close();
+      await processor.close();
+      await runtime.close();
+    });
     return 0;
   },
 };

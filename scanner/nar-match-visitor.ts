@@ -24,12 +24,12 @@ export class NarMatchVisitor implements NarVisitor {
 
   private readonly matcher: FileMatcher;
   private readonly binaryOnly: boolean;
-  constructor(
-    matcher: FileMatcher,
-    binaryOnly: boolean,
-  ) {
+  private readonly skip: ReadonlySet<string>;
+  /** `skip`: files not to match (they timed out before). */
+  constructor(matcher: FileMatcher, binaryOnly: boolean, skip: ReadonlySet<string> = new Set()) {
     this.matcher = matcher;
     this.binaryOnly = binaryOnly;
+    this.skip = skip;
   }
 
   fileStart(path: string, size: number): void {
@@ -37,7 +37,7 @@ export class NarMatchVisitor implements NarVisitor {
     this.path = path;
     this.size = size;
     this.headLength = 0;
-    if (size === 0) this.state = 'skipping';
+    if (size === 0 || this.skip.has(path)) this.state = 'skipping';
     else if (this.binaryOnly) this.state = 'sniffing';
     else this.start();
   }

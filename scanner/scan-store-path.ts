@@ -19,6 +19,8 @@ export interface ScanDeps {
   binaryOnly: boolean;
   decompress?: DecompressOptions;
   toFindings(storePath: string, files: FileHits[]): FileFinding[];
+  /** Files of the NAR not to match (they timed out in an earlier try). */
+  skipFiles?: ReadonlySet<string>;
   /** Called as bytes flow, with increments since the last call. */
   onBytes?(downloaded: number, nar: number): void;
 }
@@ -72,7 +74,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.skipFiles);
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 

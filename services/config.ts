@@ -39,6 +39,12 @@ export interface Config {
   stalledMs: number;
   port: number;
   host: string;
+  /** Searches: a file whose matching takes longer is given up and reported timed out. */
+  fileTimeoutMs: number;
+  /** Searches: paths not scanned this long after the search started are reported timed out. */
+  searchBudgetMs: number;
+  /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
+  shutdownGraceMs: number;
 }
 
 /** One row per variable: the README's configuration table is checked against this list. */
@@ -54,6 +60,9 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_CRON', default: DEFAULT_CRON, what: 'scheduler: when (cron, UTC)' },
   { name: 'VENDORSCAN_CHANNELS_URL', default: DEFAULT_CHANNELS_URL, what: 'where --channel NAME finds NAME/store-paths.xz' },
   { name: 'VENDORSCAN_STALLED_MS', default: '30000', what: "how soon a dead worker's job is taken over (ms, ≥ 1000)" },
+  { name: 'VENDORSCAN_FILE_TIMEOUT_MS', default: '30000', what: 'searches: a file whose matching takes longer is given up and reported "timed out" (ms, 100 to 3600000)' },
+  { name: 'VENDORSCAN_SEARCH_BUDGET_MS', default: '21600000', what: 'searches: store paths still unscanned this long after a search started are reported "timed out" (ms, 1000 to 604800000)' },
+  { name: 'VENDORSCAN_SHUTDOWN_GRACE_MS', default: '10000', what: 'serve, worker: after SIGTERM/SIGINT, how long jobs in flight get before the process exits (ms, 0 to 600000; unfinished jobs are retried)' },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
 ];
@@ -107,6 +116,9 @@ export function loadConfig(env: Env): Config {
     channelsUrl: url('VENDORSCAN_CHANNELS_URL', ['http', 'https', 'file']) ?? DEFAULT_CHANNELS_URL,
     stalledMs: int('VENDORSCAN_STALLED_MS', 30_000, 1000, 24 * 3600 * 1000),
     port: int('PORT', 8080, 1, 65535),
+    fileTimeoutMs: int('VENDORSCAN_FILE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
+    shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),
     host: get('HOST') ?? '127.0.0.1',
   };
 }

@@ -14,10 +14,11 @@ export const idParams = { type: 'object', required: ['id'], properties: { id: ru
 /** preHandler of the token-protected routes. */
 export function tokenGuard(deps: Pick<ApiDeps, 'apiToken'>): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
-    const header = req.headers.authorization ?? '';
-    const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
+    // Only `Bearer <token>`: a bare token (or any other scheme) is refused.
+    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+    const given = Buffer.from(bearer?.[1] ?? '');
     const want = Buffer.from(deps.apiToken ?? '');
-    if (!deps.apiToken || given.length !== want.length || !timingSafeEqual(given, want)) {
+    if (!deps.apiToken || !bearer || given.length !== want.length || !timingSafeEqual(given, want)) {
       throw new UnauthorizedError(deps.apiToken ? 'a valid bearer token is required' : 'writes are disabled: set VENDORSCAN_API_TOKEN on the server');
     }
   };

@@ -12,4 +12,8 @@ export interface ApiDeps {
   apiToken: string | null;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts?(): Promise<QueueCounts>;
+  /** Stops a cancelled search's scans running in this process. */
+  dropSearch?(searchId: number, cacheUrl: string): Promise<void>;
+  /** Searches: remaining paths are reported timed out this long after the search started (default 6 h). */
+  searchBudgetMs?: number;
 }

@@ -28,11 +28,12 @@ export class ScanThreadPools {
     this.timer.unref();
   }
 
-  get(cacheUrl: string, key: string, ruleSources: RuleSource[], binaryOnly: boolean): Promise<ScanThreadPool> {
+  /** `fileTimeoutMs`: untrusted rules, matched in child processes that are killed past it (see ScanThreadPool). */
+  get(cacheUrl: string, key: string, ruleSources: RuleSource[], binaryOnly: boolean, fileTimeoutMs?: number): Promise<ScanThreadPool> {
     const id = `${cacheUrl}\0${key}`;
     let entry = this.pools.get(id);
     if (!entry) {
-      const config: ScanThreadConfig = { cacheUrl, cacheOptions: this.options.cacheOptions, ruleSources, binaryOnly, matchOptions: {}, decompress: {} };
+      const config: ScanThreadConfig = { cacheUrl, cacheOptions: this.options.cacheOptions, ruleSources, binaryOnly, matchOptions: {}, decompress: {}, ...(fileTimeoutMs !== undefined ? { fileTimeoutMs } : {}) };
       entry = { pool: ScanThreadPool.start(config, this.options.threads), lastUsed: Date.now() };
       entry.pool.catch(() => this.pools.delete(id));
       this.pools.set(id, entry);
@@ -51,10 +52,22 @@ export class ScanThreadPools {
     }
   }
 
-  async close(): Promise<void> {
+  /** Stops the pool of `key` at once, whatever it is scanning (a cancelled search). */
+  async drop(cacheUrl: string, key: string): Promise<void> {
+    const id = `${cacheUrl}\0${key}`;
+    const entry = this.pools.get(id);
+    this.pools.delete(id);
+    await (await entry?.pool.catch(() => null))?.kill();
+  }
+
+  /** `force`: kill what is running instead of letting it finish (shutdown after a grace period). */
+  async close(force = false): Promise<void> {
     clearInterval(this.timer);
     const pools = [...this.pools.values()];
     this.pools.clear();
-    await Promise.all(pools.map(async (e) => (await e.pool.catch(() => null))?.close()));
+    await Promise.all(pools.map(async (e) => {
+      const pool = await e.pool.catch(() => null);
+      await (force ? pool?.kill() : pool?.close());
+    }));
   }
 }

@@ -1,0 +1,8 @@
+-- Runaway searches and dead processes. A search can be cancelled; a run or search left `running`
+-- by a process that died is `interrupted` (and can be resumed). A search has a deadline: past it,
+-- its remaining paths are reported timed out instead of scanned.
+ALTER TABLE searches DROP CONSTRAINT searches_state_check;
+ALTER TABLE searches ADD CONSTRAINT searches_state_check CHECK (state IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'));
+ALTER TABLE searches ADD COLUMN deadline timestamptz;
+ALTER TABLE runs DROP CONSTRAINT runs_state_check;
+ALTER TABLE runs ADD CONSTRAINT runs_state_check CHECK (state IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'));

@@ -1,0 +1,121 @@
+// Issue 13, rows H1, H2, M4 and L3: rules pasted into the search form are data, not programs.
+// Runaway rules are refused unless forced, and when forced every file is matched under a time
+// limit (the file is reported timed out, the search goes on); include is refused; a search can be
+// cancelled; only `Bearer` tokens, checked before the body is validated.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApi } from '../../services/api/app.ts';
+import { openRuntime, type Runtime } from '../../services/runtime.ts';
+import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addToStore, makeBinaryCache } from '../helpers/nix.ts';
+import { freshPGlite } from '../helpers/databases.ts';
+import { loadConfig } from '../../services/config.ts';
+
+const TOKEN = 'hostile-token-1';
+const auth = { authorization: `Bearer ${TOKEN}` };
+let server: StaticServer;
+let runtime: Runtime;
+let app: FastifyInstance;
+let slowPath: string;
+let plainPaths: string[];
+
+const RUNAWAY = {
+  loop: 'rule a { condition: for all i in (0..filesize) : (for all j in (0..filesize) : (uint8(i) != 256)) }',
+  jump: 'rule b { strings: $a = { 41 [0-] 42 } condition: $a }',
+  regex: 'rule c { strings: $a = /A[^B]{0,5000}B/ condition: $a }',
+};
+
+beforeAll(async () => {
+  // 2 MB of "A": `{ 41 [0-] 42 }` would take hours over it; the small file holds the marker.
+  slowPath = addToStore('runaway-bait-1.0', { 'big.bin': Buffer.alloc(2 * 1024 * 1024, 0x41), 'small.txt': 'xx hellomark xx\n' });
+  plainPaths = [0, 1, 2].map((i) => addToStore(`plain-${i}-1.0`, { 'f.txt': `plain ${i} hellomark\n` }));
+  server = await serveDirectory(makeBinaryCache([slowPath, ...plainPaths], 'xz'));
+  const pglite = await freshPGlite();
+  await pglite.drop();
+  runtime = await openRuntime(loadConfig({ ...pglite.env, VENDORSCAN_CACHE: server.url, VENDORSCAN_FILE_TIMEOUT_MS: '500' }), { threads: 1 });
+  app = await buildApi({ ...runtime, apiToken: TOKEN });
+}, 120_000);
+afterAll(async () => {
+  await app?.close();
+  await runtime?.close(true);
+  await server?.close();
+});
+
+const post = (payload: Record<string, unknown>, headers: Record<string, string> = auth) => app.inject({ method: 'POST', url: '/v1/searches', payload, headers });
+const get = async (url: string) => (await app.inject({ method: 'GET', url, headers: auth })).json() as Record<string, unknown>;
+
+describe('runaway rules (H1)', () => {
+  it.each(Object.entries(RUNAWAY))('refuses the %s rule YARA-X flags as slow, with its warnings', async (_name, rule) => {
+    const r = await post({ rule, paths: [slowPath] });
+    expect(r.statusCode).toBe(400);
+    const body = r.json() as { parameter: string; warnings: { code: string; line: number }[]; message: string };
+    expect(body.parameter).toBe('rule');
+    expect(body.message).toMatch(/slow/);
+    expect(body.warnings.length).toBeGreaterThan(0);
+    expect(body.warnings[0]?.code).toMatch(/slow_pattern|potentially_slow_loop/);
+    expect(body.warnings[0]?.line).toBe(1);
+  });
+
+  it('refuses a slow hex pattern too', async () => {
+    const r = await post({ hex: '{ 41 [0-] 42 }', paths: [slowPath] });
+    expect(r.statusCode).toBe(400);
+    expect((r.json() as { parameter: string }).parameter).toBe('hex');
+  });
+
+  it('runs a forced slow rule: the file past the time limit is reported timed out, the other files and paths are matched', async () => {
+    const rule = 'rule b { strings: $a = { 41 [0-] 42 } $m = "hellomark" condition: $a or $m }';
+    const r = await post({ rule, paths: [slowPath, ...plainPaths], force: true });
+    expect(r.statusCode).toBe(202);
+    const started = r.json() as { id: number; warnings: { code: string }[] };
+    expect(started.warnings.map((w) => w.code)).toContain('slow_pattern');
+    const done = await waitFor('the forced search', () => get(`/v1/searches/${started.id}`), (v) => v['state'] === 'completed', 90_000);
+    expect(done['pending']).toBe(0);
+    const results = done['results'] as { storePath: string; file: string }[];
+    // small.txt of the bait path and every plain path matched; big.bin did not finish.
+    expect(results.map((m) => `${m.storePath}/${m.file}`).sort()).toEqual([`${slowPath}/small.txt`, ...plainPaths.map((p) => `${p}/f.txt`)].sort());
+    expect(done['timedOut']).toBe(1);
+    const paths = done['problems'] as { storePath: string; reason: string | null }[] | undefined;
+    expect(paths?.find((p) => p.storePath === slowPath)?.reason).toMatch(/timed out: big\.bin/);
+  }, 120_000);
+});
+
+describe('no file access from rules (H2)', () => {
+  it.each(['/etc/passwd', '/dev/zero', '/nonexistent'])('refuses include "%s" without reading it', async (file) => {
+    const r = await post({ rule: `include "${file}"\nrule d { strings: $a = "x" condition: $a }`, paths: [slowPath] });
+    expect(r.statusCode).toBe(400);
+    const body = r.json() as { message: string; line: number };
+    expect(body.message).toMatch(/include statements not allowed/);
+    expect(body.message).not.toMatch(/root:|not found|No such/);
+    expect(body.line).toBe(1);
+  });
+});
+
+describe('cancelling a search (H1)', () => {
+  it('DELETE /v1/searches/:id stops it: nothing stays pending, its state says cancelled', async () => {
+    const rule = 'rule b { strings: $a = { 41 [0-] 42 } condition: $a }';
+    const r = await post({ rule, paths: [slowPath, ...plainPaths], force: true });
+    const id = (r.json() as { id: number }).id;
+    const noToken = await app.inject({ method: 'DELETE', url: `/v1/searches/${id}` });
+    expect(noToken.statusCode).toBe(401);
+    const del = await app.inject({ method: 'DELETE', url: `/v1/searches/${id}`, headers: auth });
+    expect(del.statusCode).toBe(200);
+    expect((del.json() as { cancelled: boolean }).cancelled).toBe(true);
+    const after = await waitFor('the cancelled search', () => get(`/v1/searches/${id}`), (v) => v['pending'] === 0);
+    expect(after['state']).toBe('cancelled');
+    expect((await app.inject({ method: 'DELETE', url: '/v1/searches/999999', headers: auth })).statusCode).toBe(404);
+  });
+});
+
+describe('auth (L3)', () => {
+  it('accepts only `Bearer <token>`: a bare token is refused', async () => {
+    const r = await post({ needle: 'hellomark', paths: [plainPaths[0]] }, { authorization: TOKEN });
+    expect(r.statusCode).toBe(401);
+  });
+  it('checks the token before the body: an invalid body without a token is 401, not 400', async () => {
+    const r = await post({ nonsense: 1 }, {});
+    expect(r.statusCode).toBe(401);
+    const scans = await app.inject({ method: 'POST', url: '/v1/scans', payload: { bogus: true } });
+    expect(scans.statusCode).toBe(401);
+  });
+});
