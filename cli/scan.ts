@@ -121,7 +121,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
   const request: ScanRequest = {
     cacheUrl,
-    cacheOptions: { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
+    cacheOptions: { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
     ruleSources: ruleSources.sources,
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },

@@ -36,7 +36,7 @@ export const command: Command = {
       signatures: runtime.signatures,
       threads,
       scanConcurrency: concurrency,
-      cacheOptions: {},
+      cacheOptions: config.cacheOptions,
       channelsUrl: config.channelsUrl,
       fileTimeoutMs: config.fileTimeoutMs,
       enqueue: (jobs) => runtime.enqueue(jobs),

@@ -2,7 +2,10 @@
 // error at start-up that names the variable, never a surprise an hour into a run. Commands and
 // services receive a Config; nothing below services/ reads process.env for settings (the AWS SDK's
 // own credential variables and PATH, for the decompressors, are theirs, not ours).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { CacheOptions } from '../cache/binary-cache.ts';
+import { parseNetrc } from '../cache/netrc.ts';
 import { CronExpressionParser } from 'cron-parser';
 import { VendorscanError } from '../errors/errors.ts';
 import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
@@ -43,6 +46,10 @@ export interface Config {
   fileTimeoutMs: number;
   /** Searches: paths not scanned this long after the search started are reported timed out. */
   searchBudgetMs: number;
+  /** Options every cache client gets: download deadline, allowed origins, netrc credentials. */
+  cacheOptions: CacheOptions;
+  /** Reads (GET /v1/…) need this bearer token (or the write token); null: reads are open. */
+  readToken: string | null;
   /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
   shutdownGraceMs: number;
 }
@@ -63,6 +70,10 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_FILE_TIMEOUT_MS', default: '30000', what: 'searches: a file whose matching takes longer is given up and reported "timed out" (ms, 100 to 3600000)' },
   { name: 'VENDORSCAN_SEARCH_BUDGET_MS', default: '21600000', what: 'searches: store paths still unscanned this long after a search started are reported "timed out" (ms, 1000 to 604800000)' },
   { name: 'VENDORSCAN_SHUTDOWN_GRACE_MS', default: '10000', what: 'serve, worker: after SIGTERM/SIGINT, how long jobs in flight get before the process exits (ms, 0 to 600000; unfinished jobs are retried)' },
+  { name: 'VENDORSCAN_NETRC_FILE', default: 'none', what: "HTTP caches: credentials as Nix's netrc-file (machine HOST login USER password PASS), sent as Basic auth to that host only; credentials in the cache URL work too and are never shown" },
+  { name: 'VENDORSCAN_ALLOWED_ORIGINS', default: "none: the cache's own origin only", what: 'HTTP caches: other origins (comma list of https://host[:port]) that narinfo URLs and redirects may lead to' },
+  { name: 'VENDORSCAN_DOWNLOAD_DEADLINE_MS', default: '1800000', what: 'HTTP caches: the longest one NAR download may take in all, however steadily bytes trickle (ms)' },
+  { name: 'VENDORSCAN_READ_TOKEN', default: 'none: reads are open', what: 'bearer token every GET /v1/… needs (the write token works too); search patterns are shown only with the write token' },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
 ];
@@ -117,10 +128,47 @@ export function loadConfig(env: Env): Config {
     stalledMs: int('VENDORSCAN_STALLED_MS', 30_000, 1000, 24 * 3600 * 1000),
     port: int('PORT', 8080, 1, 65535),
     fileTimeoutMs: int('VENDORSCAN_FILE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
+    cacheOptions: {
+      deadlineMs: int('VENDORSCAN_DOWNLOAD_DEADLINE_MS', 30 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
+      allowedOrigins: origins(get('VENDORSCAN_ALLOWED_ORIGINS')),
+      credentials: netrc(get('VENDORSCAN_NETRC_FILE')),
+    },
+    readToken: get('VENDORSCAN_READ_TOKEN') ?? null,
     shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),
     host: get('HOST') ?? '127.0.0.1',
   };
+}
+
+function origins(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((o) => o.trim()).filter((o) => o !== '').map((o) => {
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new ConfigError('VENDORSCAN_ALLOWED_ORIGINS', `"${redact(o)}" is not an origin such as https://host:port`);
+    }
+    if (!/^https?:$/.test(u.protocol) || u.username || u.password || (u.pathname !== '/' && u.pathname !== '')) {
+      throw new ConfigError('VENDORSCAN_ALLOWED_ORIGINS', `"${redact(o)}" is not an origin such as https://host:port (no path, no credentials)`);
+    }
+    return u.origin;
+  });
+}
+
+function netrc(file: string | undefined): CacheOptions['credentials'] {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('VENDORSCAN_NETRC_FILE', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return parseNetrc(text, file);
+  } catch (err) {
+    throw new ConfigError('VENDORSCAN_NETRC_FILE', err instanceof Error ? err.message : String(err));
+  }
 }
 
 export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -137,6 +185,11 @@ export function checkCron(source: string, cron: string): void {
 /** A URL with its password (and any token-like user) replaced, for messages and listings. */
 export function redact(s: string): string {
   return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
+}
+
+/** Every URL inside `text` with its credentials redacted (answers, reasons, logs). */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^@/?#\s"']*@/gi, (m) => redact(m));
 }
 
 /** Where results are kept, in words. */

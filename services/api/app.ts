@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import { BadRequestError } from './errors.ts';
+import { redactUrls } from '../config.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { vendorsRoutes } from './routes/vendors.ts';
@@ -44,6 +45,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: messageOf(err) });
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });
   });
+
+  // A cache URL with credentials (run and search rows, failure reasons) is never shown whole.
+  app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redactUrls(payload) : payload));
 
   for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes]) await app.register(routes, deps);
   return app;

@@ -119,3 +119,20 @@ describe('auth (L3)', () => {
     expect(scans.statusCode).toBe(401);
   });
 });
+
+describe('credentials in the cache URL (M7)', () => {
+  it('are never shown by the API', async () => {
+    const secretApp = await buildApi({ ...runtime, cacheUrl: 'http://alice:hunter2@127.0.0.1:9/cache', apiToken: TOKEN });
+    try {
+      const r = await secretApp.inject({ method: 'POST', url: '/v1/scans', payload: { paths: [plainPaths[0]] }, headers: auth });
+      expect(r.statusCode).toBe(202);
+      expect(r.body).toMatch(/alice:\*\*\*@127\.0\.0\.1/);
+      const list = await secretApp.inject({ method: 'GET', url: '/v1/scans' });
+      expect(list.body).not.toMatch(/hunter2/);
+      const s = await secretApp.inject({ method: 'POST', url: '/v1/searches', payload: { needle: 'x', paths: [plainPaths[0]] }, headers: auth });
+      expect(s.body).not.toMatch(/hunter2/);
+    } finally {
+      await secretApp.close();
+    }
+  });
+});
