@@ -27,7 +27,7 @@ export const command: Command = {
     const port = positiveInt('port', v.port, config.port);
     const host = v.host ?? config.host;
     const runtime = await openRuntime(config);
-    const app = await buildApi({ ...runtime, apiToken: config.apiToken });
+    const app = await buildApi({ ...runtime, apiToken: config.apiToken, readToken: config.readToken });
     await app.listen({ port, host });
     io.stderr.write(`vendorscan API on http://${host}:${port} (docs at /docs), results in ${describeStore(config)}, ${runtime.bull ? 'jobs on Redis' : 'jobs in this process'}\n`);
     await closeOnSignal(io, 'serve', config.shutdownGraceMs, async () => {

@@ -8,6 +8,7 @@ import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors
 import type { ApiDeps } from './deps.ts';
 import { BadRequestError } from './errors.ts';
 import { redactUrls } from '../config.ts';
+import { readGuard } from './common.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { vendorsRoutes } from './routes/vendors.ts';
@@ -46,6 +47,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });
   });
 
+  app.addHook('onRequest', readGuard(deps));
   // A cache URL with credentials (run and search rows, failure reasons) is never shown whole.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redactUrls(payload) : payload));
 

@@ -10,6 +10,8 @@ export interface ApiDeps {
   /** The one cache this service scans: from configuration, never from a request. */
   cacheUrl: string;
   apiToken: string | null;
+  /** Reads (GET /v1/…) need this token or the write token; null/absent: reads are open. */
+  readToken?: string | null;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts?(): Promise<QueueCounts>;
   /** Stops a cancelled search's scans running in this process. */

@@ -136,3 +136,25 @@ describe('credentials in the cache URL (M7)', () => {
     }
   });
 });
+
+describe('exposure (issue 13 part 5)', () => {
+  it('VENDORSCAN_READ_TOKEN closes reads; the write token opens them too; /healthz stays open', async () => {
+    const closed = await buildApi({ ...runtime, apiToken: TOKEN, readToken: 'r3ad' });
+    try {
+      expect((await closed.inject({ method: 'GET', url: '/v1/scans' })).statusCode).toBe(401);
+      expect((await closed.inject({ method: 'GET', url: '/v1/scans', headers: { authorization: 'r3ad' } })).statusCode).toBe(401);
+      expect((await closed.inject({ method: 'GET', url: '/v1/scans', headers: { authorization: 'Bearer r3ad' } })).statusCode).toBe(200);
+      expect((await closed.inject({ method: 'GET', url: '/v1/scans', headers: auth })).statusCode).toBe(200);
+      expect((await closed.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await closed.close();
+    }
+  });
+
+  it('shows a search pattern only with the write token', async () => {
+    const r = await post({ needle: 'secret-needle-1', paths: [plainPaths[0]] });
+    const id = (r.json() as { id: number }).id;
+    expect((await app.inject({ method: 'GET', url: `/v1/searches/${id}` })).json()).toMatchObject({ id, pattern: null });
+    expect((await app.inject({ method: 'GET', url: `/v1/searches/${id}`, headers: auth })).json()).toMatchObject({ id, pattern: 'secret-needle-1' });
+  });
+});

@@ -8,7 +8,7 @@ import { checkRules, SlowRuleError } from '../../../yara/rule-check.ts';
 import { hexRule, needleRule, PatternError } from '../../../yara/rule-source.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { checkStorePaths, idParams, pathList, resolveRun, runIdParam, tokenGuard } from '../common.ts';
+import { checkStorePaths, hasWriteToken, idParams, pathList, resolveRun, runIdParam, tokenGuard } from '../common.ts';
 
 const MAX_RULE_BYTES = 64 * 1024;
 
@@ -104,7 +104,9 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       const id = Number(req.params.id);
       const progress = await searchProgress(deps.db, id);
       if (!progress) throw new NotFoundError(`search ${id} does not exist`);
-      return { ...progress, ...(await searchProblems(deps.db, id)), results: await searchMatches(deps.db, id, req.query.limit, req.query.offset) };
+      // A pattern can say what is being hunted before a fix is out: only writers see it.
+      const pattern = hasWriteToken(req, deps) ? progress.pattern : null;
+      return { ...progress, pattern, ...(await searchProblems(deps.db, id)), results: await searchMatches(deps.db, id, req.query.limit, req.query.offset) };
     },
   );
 };
