@@ -125,7 +125,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     ruleSources: ruleSources.sources,
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },
-    decompress: {},
+    decompress: config.decompress,
     // Ad-hoc rules are matched in processes that are killed when a file takes too long.
     ...(ruleSources.adhoc.length > 0 ? { fileTimeoutMs: config.fileTimeoutMs } : {}),
     paths,

@@ -37,6 +37,7 @@ export const command: Command = {
       threads,
       scanConcurrency: concurrency,
       cacheOptions: config.cacheOptions,
+      decompress: config.decompress,
       channelsUrl: config.channelsUrl,
       fileTimeoutMs: config.fileTimeoutMs,
       enqueue: (jobs) => runtime.enqueue(jobs),

@@ -7,7 +7,7 @@ import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
 import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
 import { NarParser } from '../nix/nar.ts';
-import { NarIntegrity, parseNixHash } from '../nix/hash.ts';
+import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
 import { NarMatchVisitor, type FileHits } from './nar-match-visitor.ts';
 import type { FileFinding, PathResult } from './path-result.ts';
@@ -91,9 +91,11 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
       const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
     const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
     for await (const chunk of decompress(counted(download.body), compression, options)) {
+      result.narBytes += chunk.length;
+      // Past NarSize the NAR is wrong whatever follows: stop before hashing, parsing or scanning more.
+      if (result.narBytes > info.narSize) throw new NarIntegrityError(`NarSize mismatch: narinfo says ${info.narSize} bytes, the NAR is longer (stopped after ${result.narBytes})`);
       integrity.update(chunk);
       parser.write(chunk);
-      result.narBytes += chunk.length;
       deps.onBytes?.(0, chunk.length);
     }
   } finally {

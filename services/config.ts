@@ -48,6 +48,8 @@ export interface Config {
   searchBudgetMs: number;
   /** Options every cache client gets: download deadline, allowed origins, netrc credentials. */
   cacheOptions: CacheOptions;
+  /** Decoder limits for every NAR (largest zstd window / xz dictionary). */
+  decompress: { maxWindowBytes: number };
   /** Reads (GET /v1/…) need this bearer token (or the write token); null: reads are open. */
   readToken: string | null;
   /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
@@ -73,6 +75,7 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_NETRC_FILE', default: 'none', what: "HTTP caches: credentials as Nix's netrc-file (machine HOST login USER password PASS), sent as Basic auth to that host only; credentials in the cache URL work too and are never shown" },
   { name: 'VENDORSCAN_ALLOWED_ORIGINS', default: "none: the cache's own origin only", what: 'HTTP caches: other origins (comma list of https://host[:port]) that narinfo URLs and redirects may lead to' },
   { name: 'VENDORSCAN_DOWNLOAD_DEADLINE_MS', default: '1800000', what: 'HTTP caches: the longest one NAR download may take in all, however steadily bytes trickle (ms)' },
+  { name: 'VENDORSCAN_MAX_WINDOW', default: '134217728 (128 MiB)', what: 'the largest zstd window or xz dictionary a NAR may ask for (bytes); checked on the compressed stream before any decoder allocates it' },
   { name: 'VENDORSCAN_READ_TOKEN', default: 'none: reads are open', what: 'bearer token every GET /v1/… needs (the write token works too); search patterns are shown only with the write token' },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
@@ -133,6 +136,7 @@ export function loadConfig(env: Env): Config {
       allowedOrigins: origins(get('VENDORSCAN_ALLOWED_ORIGINS')),
       credentials: netrc(get('VENDORSCAN_NETRC_FILE')),
     },
+    decompress: { maxWindowBytes: int('VENDORSCAN_MAX_WINDOW', 128 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024) },
     readToken: get('VENDORSCAN_READ_TOKEN') ?? null,
     shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),

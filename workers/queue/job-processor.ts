@@ -14,6 +14,7 @@ import { prepareBatch } from '../runs/incremental.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
 import type { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { NarInfo } from '../../nix/narinfo.ts';
+import type { DecompressOptions } from '../../decompress/decompress.ts';
 import { Limiter } from '../../cache/limiter.ts';
 import { ScanThreadPools } from './thread-pools.ts';
 import type { ScanJob } from './scan-queue.ts';
@@ -33,6 +34,8 @@ export interface ProcessorOptions {
   onPathResult?(result: PathResult): void;
   /** Searches (untrusted rules): a file whose matching takes longer is reported timed out (default 30 s). */
   fileTimeoutMs?: number;
+  /** Decoder limits (largest zstd window / xz dictionary). */
+  decompress?: DecompressOptions;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
@@ -76,7 +79,7 @@ export class JobProcessor {
   private readonly options: ProcessorOptions;
   constructor(options: ProcessorOptions) {
     this.options = options;
-    this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions });
+    this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions, ...(options.decompress ? { decompress: options.decompress } : {}) });
     this.scanSlots = new Limiter(this.scanConcurrency);
   }
 

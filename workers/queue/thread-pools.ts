@@ -4,10 +4,12 @@ import { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { ScanThreadConfig } from '../../scanner/scan-thread-protocol.ts';
 import type { RuleSource } from '../../yara/rule-source.ts';
 import type { CacheOptions } from '../../cache/binary-cache.ts';
+import type { DecompressOptions } from '../../decompress/decompress.ts';
 
 export interface ScanThreadPoolsOptions {
   threads: number;
   cacheOptions: CacheOptions;
+  decompress?: DecompressOptions;
   /** Close a pool after this long without jobs (searches end; their rules need not stay). */
   idleMs?: number;
 }
@@ -33,7 +35,7 @@ export class ScanThreadPools {
     const id = `${cacheUrl}\0${key}`;
     let entry = this.pools.get(id);
     if (!entry) {
-      const config: ScanThreadConfig = { cacheUrl, cacheOptions: this.options.cacheOptions, ruleSources, binaryOnly, matchOptions: {}, decompress: {}, ...(fileTimeoutMs !== undefined ? { fileTimeoutMs } : {}) };
+      const config: ScanThreadConfig = { cacheUrl, cacheOptions: this.options.cacheOptions, ruleSources, binaryOnly, matchOptions: {}, decompress: this.options.decompress ?? {}, ...(fileTimeoutMs !== undefined ? { fileTimeoutMs } : {}) };
       entry = { pool: ScanThreadPool.start(config, this.options.threads), lastUsed: Date.now() };
       entry.pool.catch(() => this.pools.delete(id));
       this.pools.set(id, entry);
