@@ -61,7 +61,10 @@ class ZstdFrameWalker {
 
   private skipThen(bytes: number, then: 'magic' | 'block-header'): void {
     this.afterSkip = then;
-    if (bytes === 0) return this.expect(then);
+    if (bytes === 0) {
+      this.expect(then);
+      return;
+    }
     this.state = 'skip';
     this.skip = bytes;
   }
@@ -83,7 +86,8 @@ class ZstdFrameWalker {
         return;
       }
       case 'skippable-size':
-        return this.skipThen((h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0, 'magic');
+        this.skipThen((h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0, 'magic');
+        return;
       case 'frame-header': {
         const fhd = h[0]!;
         const fcsFlag = fhd >> 6;
@@ -114,7 +118,8 @@ class ZstdFrameWalker {
             `a frame at compressed byte ${this.offset - total - 4} needs a ${window}-byte window, over the limit of ${this.maxWindow} bytes (VENDORSCAN_MAX_WINDOW)`,
           );
         }
-        return this.expect('block-header');
+        this.expect('block-header');
+        return;
       }
       case 'block-header': {
         const b = h[0]! | (h[1]! << 8) | (h[2]! << 16);
@@ -126,8 +131,9 @@ class ZstdFrameWalker {
           return;
         }
         const content = type === 1 ? 1 : size;
-        if (!last) return this.skipThen(content, 'block-header');
-        return this.skipThen(content + (this.checksum ? 4 : 0), 'magic');
+        if (last) this.skipThen(content + (this.checksum ? 4 : 0), 'magic');
+        else this.skipThen(content, 'block-header');
+        return;
       }
       default:
         return;
