@@ -10,6 +10,7 @@ import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts'
 import { runInProcess } from '../workers/runs/run-in-process.ts';
 import { createRun, type RunSource } from '../store/runs.ts';
 import { openResultsStore } from '../store/migrate.ts';
+import { reopenInterruptedRun } from '../store/interrupted.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
@@ -47,6 +48,9 @@ How:
   --retries N          retries on 5xx and connection errors (default 4)
   --format table|jsonl output (default table); jsonl: one finding per line
   --no-progress        no progress bar even on a TTY
+  --resume RUN         finish run RUN, interrupted when its process died: the paths it settled
+                       are kept, the rest scanned (its cache and source; give --path/--paths
+                       again when the run was started from a path list)
   --no-store           do not keep the results (default: a run in the results store, DATABASE_URL
                        or embedded in VENDORSCAN_DATA_DIR; unchanged NARs are then not downloaded again)
 `;
@@ -72,6 +76,7 @@ const options = {
   format: { type: 'string' },
   'no-progress': { type: 'boolean' },
   'no-store': { type: 'boolean' },
+  resume: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -90,7 +95,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const format = (v.format ?? 'table') as OutputFormat;
   if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
-  if (sourcesGiven === 0) throw new UsageError('nothing to scan: give --path, --paths or --channel');
+  const resumeId = v.resume === undefined ? null : positiveInt('resume', v.resume, 0);
+  if (resumeId !== null && v['no-store']) throw new UsageError('--resume continues a stored run: it cannot go with --no-store');
+  if (sourcesGiven === 0 && resumeId === null) throw new UsageError('nothing to scan: give --path, --paths or --channel');
   if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
 
   const cores = availableParallelism();
@@ -109,8 +116,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
   if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
 
-  const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
-  const paths = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
+  let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+  let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
@@ -118,7 +125,25 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   const rulesetDigest = compiled.digest;
-  const runId = db ? await createRun(db, { source, cacheUrl, rulesetDigest }) : null;
+  let resume: { settled: ReadonlySet<string> } | undefined;
+  if (db && resumeId !== null) {
+    const reopened = await reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
+    cacheUrl = reopened.run.cacheUrl;
+    resume = { settled: reopened.settled };
+    if (sourcesGiven === 0) {
+      const src = reopened.run.source;
+      if (src.kind === 'channel' && src.channel) paths = channelStorePaths(src.channel, config.channelsUrl);
+      else if (reopened.pending.length > 0) paths = reopened.pending;
+      else {
+        await db.close();
+        throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
+      }
+    }
+  }
+  const runId = db ? (resumeId ?? (await createRun(db, { source, cacheUrl, rulesetDigest }))) : null;
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions: { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
@@ -139,7 +164,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   };
   let summary: ScanSummary;
   try {
-    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
   } finally {
     await db?.close();
   }

@@ -1,6 +1,7 @@
 // One interface over PostgreSQL (pg, when DATABASE_URL is set) and embedded Postgres (PGlite in
 // VENDORSCAN_DATA_DIR) so the same migrations and queries run on a laptop and in production.
 import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './data-dir-lock.ts';
 
 export interface Queryable {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -13,6 +14,8 @@ export interface Transaction extends Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /** PGlite: the previous process on this data dir died holding it (its runs were interrupted). */
+  readonly recoveredFromCrash?: boolean;
   /** Runs several statements (no parameters). */
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
@@ -79,10 +82,16 @@ async function openPostgres(url: string): Promise<Database> {
 
 async function openPGlite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
+  // Before PGlite touches the files: a second process must fail here, not corrupt them.
+  const lock = lockDataDir(dataDir);
   const { PGlite } = await import('@electric-sql/pglite');
-  const db = await PGlite.create(dataDir);
+  const db = await PGlite.create(dataDir).catch((err: unknown) => {
+    lock.release();
+    throw err;
+  });
   return {
     kind: 'pglite',
+    recoveredFromCrash: lock.tookOverStale,
     query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await db.query<T>(sql, params)).rows }),
     exec: async (sql) => {
       await db.exec(sql);
@@ -96,6 +105,12 @@ async function openPGlite(dataDir: string): Promise<Database> {
           },
         }),
       ),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }
