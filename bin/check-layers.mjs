@@ -11,6 +11,7 @@ export const LAYERS = {
   errors: 0,
   nix: 1,
   formats: 1,
+  archive: 1,
   cache: 2,
   decompress: 2,
   yara: 3,

@@ -21,3 +21,8 @@ export function openBinaryCache(url: string, options: CacheOptions = {}): Binary
   }
 }
 
+
+/** A cache URL as it may be shown: a password (or a user alone, as a token) replaced by ***. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
+}

@@ -7,7 +7,8 @@ import { UsageError } from './usage-error.ts';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
   scan: { summary: 'scan store paths of a binary cache for vendored libraries', load: () => import('./scan.ts') },
-  query: { summary: 'who vendors a library at which versions, from the latest library scan', load: () => import('./query.ts') },
+  query: { summary: 'who vendors a library at which versions, or what an advisory covers', load: () => import('./query.ts') },
+  diff: { summary: 'what changed between two library scans: copies, versions, advisories', load: () => import('./diff.ts') },
   migrate: { summary: 'apply the results store schema', load: () => import('./migrate.ts') },
   serve: { summary: 'the HTTP API (and jobs, without REDIS_URL)', load: () => import('./serve.ts') },
   worker: { summary: 'a queue worker (needs REDIS_URL)', load: () => import('./worker.ts') },

@@ -3,12 +3,19 @@
 import type { FileFinding } from '../scanner/path-result.ts';
 import type { ScanSummary } from '../scanner/scan.ts';
 import { formatBytes, formatDuration } from './progress-bar.ts';
+import { storePathName } from '../nix/store-path.ts';
 
 export type OutputFormat = 'table' | 'jsonl';
 
-export function findingJson(f: FileFinding): string {
+/** A finding with the advisories it falls under (ids), as every output carries them. */
+export type ReportedFinding = FileFinding & { advisories: string[]; triage?: { reason: string; until: string | null }[] };
+
+export function findingJson(f: ReportedFinding): string {
+  const { pname, version } = storePathName(f.storePath);
   return JSON.stringify({
     storePath: f.storePath,
+    pname,
+    packageVersion: version,
     file: f.file,
     rule: f.rule,
     library: f.library,
@@ -17,26 +24,33 @@ export function findingJson(f: FileFinding): string {
     confidence: f.confidence,
     evidence: f.evidence,
     vendored: f.vendored,
+    advisories: f.advisories,
+    ...(f.triage ? { triage: f.triage } : {}),
     matches: f.matches,
   });
 }
 
-export function findingsTable(findings: FileFinding[]): string {
-  if (findings.length === 0) return 'No findings.\n';
+export function findingsTable(findings: ReportedFinding[]): string {
+  if (findings.length === 0) return 'No findings in the store paths scanned (see the summary for what was covered).\n';
   const rows = [...findings]
     .sort((a, b) => a.library.localeCompare(b.library) || a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file))
-    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.storePath + (f.file ? `/${f.file}` : ''), f.rule]);
-  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'FILE', 'RULE'];
+    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.vendored ? 'yes' : 'no (own)', f.storePath + (f.file ? `/${f.file}` : ''), f.rule, f.advisories.join(',') || '-']);
+  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'VENDORED', 'FILE', 'RULE', 'ADVISORIES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
-export function summaryText(s: ScanSummary): string {
+/** `reused`: paths whose NAR was scanned before with the same ruleset, linked instead of downloaded. */
+export function summaryText(s: ScanSummary, reused = 0): string {
+  const fresh = s.scanned - reused;
   const lines = [
-    `Scanned ${s.scanned} of ${s.total} store paths in ${formatDuration(s.elapsedMs)}: ` +
+    `Scanned ${s.scanned} of ${s.total} store paths in ${formatDuration(s.elapsedMs)}` +
+      `${reused > 0 ? ` (${reused} reused unchanged: same NAR, same ruleset, results of an earlier scan; ${fresh} downloaded and scanned)` : ''}: ` +
       `${s.notInCache} not in cache, ${s.failed} failed, ${s.findings} findings.`,
-    `Read ${formatBytes(s.narBytes)} of NAR (${formatBytes(s.downloadedBytes)} downloaded) at ${s.narMBps.toFixed(1)} MB/s.`,
+    fresh === 0 && reused > 0
+      ? 'Read no NAR: every scanned path was reused unchanged.'
+      : `Read ${formatBytes(s.narBytes)} of NAR (${formatBytes(s.downloadedBytes)} downloaded) at ${s.narMBps.toFixed(1)} MB/s.`,
   ];
   if (s.failures.length > 0) {
     lines.push('Failed:');

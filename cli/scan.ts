@@ -3,8 +3,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { loadSignatures } from '../signatures/loader.ts';
+import { loadSignatures, signatureDigest } from '../signatures/loader.ts';
 import { compileRules, slowRuleWarnings } from '../yara/rules.ts';
+import { openBinaryCache, redactUrl } from '../cache/open.ts';
+import { parseStorePath, StorePathError } from '../nix/store-path.ts';
+import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
 import { runInProcess } from '../workers/runs/run-in-process.ts';
@@ -16,7 +19,10 @@ import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { findingJson, findingsTable, summaryText, type OutputFormat } from './scan-report.ts';
+import { findingJson, findingsTable, summaryText, type OutputFormat, type ReportedFinding } from './scan-report.ts';
+import { evaluateCopies } from '../advisories/evaluate.ts';
+import { loadDecisionContext } from '../services/decisions/context.ts';
+import { findingTriage } from '../services/decisions/copies.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -51,8 +57,22 @@ How:
   --resume RUN         finish run RUN, interrupted when its process died: the paths it settled
                        are kept, the rest scanned (its cache and source; give --path/--paths
                        again when the run was started from a path list)
+Decisions (every finding says which advisories it falls under):
+  --advisories DIR     more OSV advisories beside the bundled ones (env VENDORSCAN_ADVISORIES)
+  --triage FILE        triage file: findings it suppresses are left out and counted in the summary
+                       (env VENDORSCAN_TRIAGE)
+  --include-suppressed also the findings the triage file hides, with its reasons
+Exit codes:
+  --allow-failures     exit 0 even if some store paths failed, when at least one was scanned
+  --fail-on WHAT       exit 3 when the scan found such copies: vulnerable (a vendored copy in an
+                       advisory's range), vendored (any vendored copy) or any (any finding)
   --no-store           do not keep the results (default: a run in the results store, DATABASE_URL
                        or embedded in VENDORSCAN_DATA_DIR; unchanged NARs are then not downloaded again)
+
+Exit code 0: the scan completed; 1: it could not run (e.g. the cache cannot be opened) or some
+store paths failed (listed in the summary); 2: bad arguments (a string that is not a store path,
+a rule that does not compile); 3: --fail-on matched.
+With --needle, --hex or --rule the run is an ad-hoc scan: kept, but never the answer of \`query\`.
 `;
 
 const options = {
@@ -77,6 +97,11 @@ const options = {
   'no-progress': { type: 'boolean' },
   'no-store': { type: 'boolean' },
   resume: { type: 'string' },
+  'allow-failures': { type: 'boolean' },
+  'fail-on': { type: 'string' },
+  advisories: { type: 'string' },
+  triage: { type: 'string' },
+  'include-suppressed': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -86,6 +111,9 @@ export const command: Command = {
   run: scanCommand,
 };
 
+const FAIL_ON = ['vulnerable', 'vendored', 'any'] as const;
+type FailOn = (typeof FAIL_ON)[number];
+
 async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const v = parseFlags(argv, options);
   if (v.help) {
@@ -94,11 +122,15 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   }
   const format = (v.format ?? 'table') as OutputFormat;
   if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
+  const failOn = v['fail-on'] as FailOn | undefined;
+  if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${v['fail-on']}"`);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
   const resumeId = v.resume === undefined ? null : positiveInt('resume', v.resume, 0);
   if (resumeId !== null && v['no-store']) throw new UsageError('--resume continues a stored run: it cannot go with --no-store');
   if (sourcesGiven === 0 && resumeId === null) throw new UsageError('nothing to scan: give --path, --paths or --channel');
   if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
+  for (const p of v.path ?? []) checkStorePath('--path', p);
+  if (v.paths && v.paths !== '-') checkPathFile(v.paths);
 
   const cores = availableParallelism();
   const concurrency = positiveInt('concurrency', v.concurrency, cores);
@@ -115,23 +147,42 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const slow = slowRuleWarnings(ruleSources.adhoc);
   for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
   if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
+  // A library scan's digest is the signatures' (contents and readers only), the same as the service's.
+  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compiled.digest;
 
   let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+  const cacheOptions = { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
   let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
-  const findings: FileFinding[] = [];
+  const findings: ReportedFinding[] = [];
+  let reused = 0;
+  let matchedFailOn = 0;
+  // Every finding says which advisories it falls under; the triage file's decisions leave it out.
+  const decisions = loadDecisionContext({ advisoriesDir: v.advisories ?? config.advisoriesDir, packagesFile: null, triageFile: v.triage ?? config.triageFile });
+  const includeSuppressed = v['include-suppressed'] ?? false;
+  let suppressed = 0;
+  const judge = (list: FileFinding[]): ReportedFinding[] => {
+    const verdicts = evaluateCopies(list, decisions.advisories);
+    return list.flatMap((f, i) => {
+      const reported: ReportedFinding = { ...f, advisories: verdicts[i]?.advisories ?? [] };
+      const triage = findingTriage(decisions, reported);
+      if (triage.length === 0) return [reported];
+      suppressed++;
+      return includeSuppressed ? [{ ...reported, triage }] : [];
+    });
+  };
   const db = v['no-store'] ? null : await openResultsStore(config);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  const rulesetDigest = compiled.digest;
   let resume: { settled: ReadonlySet<string> } | undefined;
   if (db && resumeId !== null) {
     const reopened = await reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
       await db.close();
       throw err;
     });
-    cacheUrl = reopened.run.cacheUrl;
+    // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
+    if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
     resume = { settled: reopened.settled };
     if (sourcesGiven === 0) {
       const src = reopened.run.source;
@@ -143,10 +194,14 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
       }
     }
   }
-  const runId = db ? (resumeId ?? (await createRun(db, { source, cacheUrl, rulesetDigest }))) : null;
+  await checkCacheOpens(cacheUrl, cacheOptions).catch(async (err: unknown) => {
+    await db?.close();
+    throw err;
+  });
+  const runId = db ? (resumeId ?? (await createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
   const request: ScanRequest = {
     cacheUrl,
-    cacheOptions: { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false },
+    cacheOptions,
     ruleSources: ruleSources.sources,
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },
@@ -158,8 +213,11 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     threads,
     onProgress: (p) => bar?.update(p),
     onResult: (r) => {
-      if (format === 'jsonl') for (const f of r.findings) io.stdout.write(`${findingJson(f)}\n`);
-      else findings.push(...r.findings);
+      if (r.linkedNarScan !== undefined) reused++;
+      const reported = judge(r.findings);
+      if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
+      if (format === 'jsonl') for (const f of reported) io.stdout.write(`${findingJson(f)}\n`);
+      else findings.push(...reported);
     },
   };
   let summary: ScanSummary;
@@ -170,9 +228,63 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   }
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
-  io.stderr.write(summaryText(summary));
-  if (runId !== null) io.stderr.write(`Stored as run ${runId} in ${describeStore(config)}.\n`);
+  io.stderr.write(summaryText(summary, reused));
+  if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
+  if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
+  if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
+    io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
+    return 1;
+  }
+  if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
+    io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
+    return 1;
+  }
+  if (failOn && matchedFailOn > 0) {
+    io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
+    return 3;
+  }
   return 0;
+}
+
+function matchesFailOn(failOn: FailOn, f: ReportedFinding): boolean {
+  if (failOn === 'any') return true;
+  if (!f.vendored) return false;
+  return failOn === 'vendored' || f.advisories.length > 0;
+}
+
+function checkStorePath(flag: string, p: string): void {
+  try {
+    parseStorePath(p);
+  } catch (err) {
+    if (err instanceof StorePathError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Every line of a path list must be a store path: a typo is a bad argument, not a scan of nothing. */
+function checkPathFile(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--paths ${file}: ${messageOf(err)}`);
+  }
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line !== '' && !line.startsWith('#')) checkStorePath(`--paths ${file} line ${i + 1}`, line);
+  });
+}
+
+/** A cache that cannot be opened stops the scan at start (exit 1): it is not an empty cache. */
+async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; retries: number; requesterPays: boolean }): Promise<void> {
+  const cache = openBinaryCache(cacheUrl, options);
+  try {
+    await cache.cacheInfo();
+  } catch (err) {
+    throw new CacheUnavailableError(`the binary cache ${redactUrl(cacheUrl)} cannot be opened: ${messageOf(err)}`);
+  } finally {
+    await cache.close();
+  }
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */
@@ -205,4 +317,10 @@ function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: st
   const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
   const signatures = withSignatures ? loadSignatures(v.signatures ?? signaturesDir).sources : [];
   return { sources: [...signatures, ...adhoc], adhoc, binaryOnly: adhoc.length === 0 };
+}
+
+class CacheUnavailableError extends VendorscanError {
+  constructor(message: string) {
+    super('VS_CACHE_UNAVAILABLE', 'unavailable', message);
+  }
 }

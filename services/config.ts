@@ -9,6 +9,9 @@ import { parseNetrc } from '../cache/netrc.ts';
 import { CronExpressionParser } from 'cron-parser';
 import { VendorscanError } from '../errors/errors.ts';
 import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
+import { redactUrl as redact } from '../cache/open.ts';
+
+export { redactUrl as redact } from '../cache/open.ts';
 
 export const DEFAULT_CACHE = 'https://cache.nixos.org';
 export const DEFAULT_CHANNELS_URL = 'https://channels.nixos.org';
@@ -56,6 +59,12 @@ export interface Config {
   reconcileMs: number;
   /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
   shutdownGraceMs: number;
+  /** An extra folder of OSV advisories beside the bundled ones; null: the bundled ones only. */
+  advisoriesDir: string | null;
+  /** packages.json or `nix-env -qa --json --meta --out-path` output for attribution; null: none. */
+  packagesFile: string | null;
+  /** The triage file (TOML); null: nothing suppressed. The service reads it from here only. */
+  triageFile: string | null;
 }
 
 /** One row per variable: the README's configuration table is checked against this list. */
@@ -82,6 +91,9 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_READ_TOKEN', default: 'none: reads are open', what: 'bearer token every GET /v1/… needs (the write token works too); search patterns are shown only with the write token' },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
+  { name: 'VENDORSCAN_ADVISORIES', default: 'the bundled advisories/ only', what: 'an extra folder of OSV advisories (same schema; a malformed file stops start-up naming file and field)' },
+  { name: 'VENDORSCAN_PACKAGES', default: 'none: pname and version only', what: "packages listing for attribution: a channel's packages.json (.br/.gz too) or nix-env -qa --json --meta --out-path output" },
+  { name: 'VENDORSCAN_TRIAGE', default: 'none: nothing suppressed', what: 'triage file (TOML [[suppress]] entries); the service reads it from here only, never from a request' },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -109,6 +121,10 @@ export function loadConfig(env: Env): Config {
     const n = Number(v);
     if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) throw new ConfigError(name, `"${v}" must be a whole number from ${min} to ${max}`);
     return n;
+  };
+  const filePath = (name: string): string | null => {
+    const v = get(name);
+    return v === undefined ? null : path.resolve(v);
   };
   const cacheUrl = get('VENDORSCAN_CACHE') ?? DEFAULT_CACHE;
   if (!/^(https?|file|s3):/i.test(cacheUrl) && !cacheUrl.startsWith('/') && !cacheUrl.startsWith('.')) {
@@ -145,6 +161,9 @@ export function loadConfig(env: Env): Config {
     shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),
     host: get('HOST') ?? '127.0.0.1',
+    advisoriesDir: filePath('VENDORSCAN_ADVISORIES'),
+    packagesFile: filePath('VENDORSCAN_PACKAGES'),
+    triageFile: filePath('VENDORSCAN_TRIAGE'),
   };
 }
 
@@ -188,11 +207,6 @@ export function checkCron(source: string, cron: string): void {
   } catch (err) {
     throw new ConfigError(source, `"${cron}" is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
   }
-}
-
-/** A URL with its password (and any token-like user) replaced, for messages and listings. */
-export function redact(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_m, scheme: string, auth: string) => `${scheme}${auth.includes(':') ? `${auth.slice(0, auth.indexOf(':'))}:***` : '***'}@`);
 }
 
 /** Every URL inside `text` with its credentials redacted (answers, reasons, logs). */

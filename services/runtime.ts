@@ -10,11 +10,14 @@ import { LocalQueue } from '../workers/queue/local-queue.ts';
 import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.ts';
 import type { QueueCounts } from './api/metrics.ts';
 import type { Config } from './config.ts';
+import { loadDecisionContext, type DecisionContext } from './decisions/context.ts';
 
 export interface Runtime {
   db: Database;
   signatures: SignatureSet;
   cacheUrl: string;
+  /** Advisories, packages listing and triage file, from configuration only. */
+  decisions: DecisionContext;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts(): Promise<QueueCounts>;
   /** The in-process queue, when there is no Redis. */
@@ -30,6 +33,7 @@ export interface Runtime {
 
 export async function openRuntime(config: Config, options: { threads?: number; concurrency?: number } = {}): Promise<Runtime> {
   const signatures = loadSignatures(config.signaturesDir);
+  const decisions = loadDecisionContext({ advisoriesDir: config.advisoriesDir, packagesFile: config.packagesFile, triageFile: config.triageFile });
   const db = await openResultsStore(config);
   const { cacheUrl, redisUrl } = config;
   if (redisUrl) {
@@ -38,6 +42,7 @@ export async function openRuntime(config: Config, options: { threads?: number; c
       db,
       signatures,
       cacheUrl,
+      decisions,
       local: null,
       bull,
       dropSearch: async () => {},
@@ -62,6 +67,7 @@ export async function openRuntime(config: Config, options: { threads?: number; c
     db,
     signatures,
     cacheUrl,
+    decisions,
     local,
     bull: null,
     dropSearch: (searchId, url) => processor.dropSearch(searchId, url),

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileRules, RuleCompileError } from '../yara/rules.ts';
+import { compileRules, RuleCompileError, rulesDigest } from '../yara/rules.ts';
+import { VERSION_READERS_REVISION } from './version-reader.ts';
 import type { RuleSource } from '../yara/rule-source.ts';
 import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
 import { VendorscanError } from '../errors/errors.ts';
@@ -82,9 +83,7 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
     throw err;
   }
   const rules = new Map<string, SignatureMeta>();
-  const digest = createHash('sha256');
   for (const source of sources) {
-    digest.update(`${path.basename(source.origin)}\0${source.text}\0`);
     for (const rule of parseRules(source.text)) {
       try {
         rules.set(rule.name, signatureMeta(rule.meta, rule.strings));
@@ -94,5 +93,14 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
       }
     }
   }
-  return { sources, rules, digest: digest.digest('hex') };
+  return { sources, rules, digest: signatureDigest(sources) };
+}
+
+/**
+ * The ruleset digest of a library scan: the rules' contents and the version readers' semantics,
+ * nothing else. The same from `scan`, `serve`, `worker` and any checkout path, so a run links the
+ * NAR scans of any earlier run with the same signatures instead of rescanning.
+ */
+export function signatureDigest(sources: RuleSource[]): string {
+  return createHash('sha256').update(`readers/${VERSION_READERS_REVISION}\0${rulesDigest(sources.map((s) => s.text))}`).digest('hex');
 }

@@ -2,6 +2,12 @@
 // not look like a version is kept verbatim (versionRaw) with version null: never dropped.
 import type { SignatureMeta } from './signature-meta.ts';
 
+/**
+ * Bump when a version reader (or the version grammar it feeds) reads the same bytes differently:
+ * the ruleset digest changes, so the next run rescans instead of linking findings read the old way.
+ */
+export const VERSION_READERS_REVISION = 2;
+
 export interface MatchedBytes {
   identifier: string;
   offset: number;

@@ -15,20 +15,26 @@ export interface Version {
 }
 
 const PATTERN =
-  /^v?(\d+(?:\.\d+)*)([a-z])?(?:[-.]?(alpha|beta|pre|rc|a|b)\.?(\d+)?)?(?:-(\d+)-g([0-9a-f]{4,40}))?(?:\+[0-9A-Za-z.-]+)?$/i;
+  /^v?(\d+(?:\.\d+)*)([a-z])?(?:[-.]?(alpha|beta|pre|rc|nightly|a|b)\.?(\d+)?|-(\d+)(?=$|[+-]))?(?:-(\d+)-g([0-9a-f]{4,40}))?(?:\+[0-9A-Za-z.-]+)?$/i;
+
+/** Numbers wider than this cannot be ordered by the fixed-width sort key: such a version is unknown. */
+const MAX_DIGITS = 10;
 
 export function parseVersion(s: string): Version | null {
   const m = PATTERN.exec(s.trim());
   if (!m) return null;
+  const numbers = [m[1] ?? '', m[4] ?? '', m[5] ?? '', m[6] ?? ''].flatMap((x) => x.split('.'));
+  if (numbers.some((n) => n.length > MAX_DIGITS)) return null;
   const release = (m[1] ?? '').split('.').map(Number);
-  if (release.some((n) => !Number.isSafeInteger(n))) return null;
-  const pre = m[3] ? [m[3].toLowerCase() === 'a' ? 'alpha' : m[3].toLowerCase() === 'b' ? 'beta' : m[3].toLowerCase(), Number(m[4] ?? 0)] : null;
+  const tag = m[3]?.toLowerCase();
+  // A bare numeric prerelease (Electron's and semver's "22.0.0-0") has the empty tag: before any named one.
+  const pre = tag ? [tag === 'a' ? 'alpha' : tag === 'b' ? 'beta' : tag, Number(m[4] ?? 0)] : m[5] !== undefined ? ['', Number(m[5])] : null;
   return {
     raw: s,
     release,
     letter: m[2]?.toLowerCase() ?? null,
     pre,
-    describe: m[5] ? { commits: Number(m[5]), hash: m[6] ?? '' } : null,
+    describe: m[6] ? { commits: Number(m[6]), hash: m[7] ?? '' } : null,
   };
 }
 
@@ -55,22 +61,28 @@ export function compareVersions(a: Version, b: Version): number {
   return cmp(a.describe?.commits ?? 0, b.describe?.commits ?? 0);
 }
 
-/** Text that sorts (byte-wise, as SQL "C" collation or JS <) exactly like compareVersions. */
+/**
+ * Text that sorts (byte-wise, as SQL "C" collation or JS <) exactly like compareVersions:
+ * `R L T`, where
+ * - R: release components, trailing zeros dropped (1.2 == 1.2.0), each 10 digits, joined by '.';
+ *   then a space, which is below '.', so a shorter release sorts before a longer one it prefixes;
+ * - L: the OpenSSL letter, or '0' (below 'a') when there is none: compared right after the release;
+ * - T: '!' + tag (8 wide) + number for a prerelease, ',' for none ('!' < ','), then '-' + commits
+ *   for a git-describe suffix (a longer key with the same prefix sorts after).
+ * Stored in findings.version_key: a change here must bump KEY_FORMAT (store/migrate.ts rewrites keys).
+ */
 export function versionSortKey(v: Version): string {
   const parts = [...v.release];
   while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
-  const num = (n: number): string => String(n).padStart(10, '0');
-  // Release components, each fixed width; '.' (0x2e) separates and '/' (0x2f)... end with '~'-free markers:
-  // after the release comes a marker that orders prerelease < release < describe.
-  let key = parts.map(num).join('.');
-  // Trailing zeros were dropped, so "1.2" and "1.2.0" share a key; a shorter release then sorts
-  // first because the marker characters ('!' ',' '-') are below '.'.
-  key += v.letter ? `-${v.letter}` : '';
-  if (v.pre) key += `!${String(v.pre[0]).padEnd(5, ' ')}${num(Number(v.pre[1] ?? 0))}`;
-  else if (v.describe) key += `-~${num(v.describe.commits)}`;
-  else key += ',';
+  const num = (n: number): string => String(n).padStart(MAX_DIGITS, '0');
+  let key = `${parts.map(num).join('.')} ${v.letter ?? '0'}`;
+  key += v.pre ? `!${String(v.pre[0]).padEnd(8, ' ')}${num(Number(v.pre[1] ?? 0))}` : ',';
+  if (v.describe) key += `-${num(v.describe.commits)}`;
   return key;
 }
+
+/** The format of versionSortKey's output; stored keys of an older format are recomputed at migration. */
+export const VERSION_KEY_FORMAT = 2;
 
 export class VersionRangeError extends VendorscanError {
   constructor(message: string, options?: ErrorOptions) {

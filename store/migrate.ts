@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, type Database, type DatabaseOptions, type Queryable } from './database.ts';
 import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
+import { parseVersion, versionSortKey, VERSION_KEY_FORMAT } from '../signatures/version.ts';
 import { VendorscanError } from '../errors/errors.ts';
 import { markAllInterrupted } from './interrupted.ts';
 
@@ -20,6 +21,7 @@ export class MigrationError extends VendorscanError {
 
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
   const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  if (files.length === 0) throw new MigrationError(`no migrations in ${dir}`);
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
@@ -38,6 +40,12 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
       applied.push(file);
     }
     await syncLibraryPackages(tx);
+    const keyFormat = `version_key_format/${VERSION_KEY_FORMAT}`;
+    if (!done.has(keyFormat)) {
+      await recomputeVersionKeys(tx);
+      await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [keyFormat, 'computed']);
+      applied.push(keyFormat);
+    }
   });
   return applied;
 }
@@ -72,4 +80,25 @@ export async function openResultsStore(where: StoreLocation): Promise<Database> 
     throw err;
   }
   return db;
+}
+
+/**
+ * findings.version_key is computed here, not in SQL (signatures/version.ts). When its format
+ * changes, every stored key is rewritten in batches, inside the migration's transaction, so range
+ * queries over old runs agree with the new order.
+ */
+async function recomputeVersionKeys(tx: Queryable): Promise<void> {
+  const BATCH = 10_000;
+  let after = 0;
+  for (;;) {
+    const { rows } = await tx.query<{ id: string; version: string }>('SELECT id, version FROM findings WHERE version IS NOT NULL AND id > $1 ORDER BY id LIMIT $2', [after, BATCH]);
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => r.id);
+    const keys = rows.map((r) => {
+      const v = parseVersion(r.version);
+      return v ? versionSortKey(v) : null;
+    });
+    await tx.query('UPDATE findings f SET version_key = k.key FROM unnest($1::bigint[], $2::text[]) AS k(id, key) WHERE f.id = k.id', [ids, keys]);
+    after = Number(rows[rows.length - 1]?.id);
+  }
 }

@@ -20,6 +20,8 @@ export interface VendorsQuery {
 export interface VendorRow {
   storePath: string;
   pname: string;
+  /** The package's version from its store path name (parseDrvName), not the library's. */
+  packageVersion: string | null;
   file: string;
   library: string;
   version: string | null;
@@ -30,7 +32,8 @@ export interface VendorRow {
   vendored: boolean;
 }
 
-const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
+/** SQL: whether finding f in store path sp is vendored (not the library's own package). */
+export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
 /** The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are limit and offset). */
 export function vendorsSql(q: VendorsQuery): { count: string; page: string; params: unknown[] } {
@@ -55,7 +58,7 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
   return {
     count: `SELECT count(*) AS n ${from}`,
-    page: `SELECT sp.path, sp.pname, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
+    page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
      ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     params,
   };
@@ -67,18 +70,24 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
   const { rows } = await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset]);
   return {
     total: Number(total.rows[0]?.n ?? 0),
-    rows: rows.map((r) => ({
-      storePath: String(r['path']),
-      pname: String(r['pname']),
-      file: String(r['file']),
-      library: String(r['library']),
-      version: (r['version'] as string | null) ?? null,
-      versionRaw: (r['version_raw'] as string | null) ?? null,
-      confidence: String(r['confidence']),
-      evidence: String(r['evidence']),
-      rule: String(r['rule']),
-      vendored: Boolean(r['vendored']),
-    })),
+    rows: rows.map(toVendorRow),
+  };
+}
+
+/** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored. */
+export function toVendorRow(r: Record<string, unknown>): VendorRow {
+  return {
+    storePath: String(r['path']),
+    pname: String(r['pname']),
+    packageVersion: (r['package_version'] as string | null) ?? null,
+    file: String(r['file']),
+    library: String(r['library']),
+    version: (r['version'] as string | null) ?? null,
+    versionRaw: (r['version_raw'] as string | null) ?? null,
+    confidence: String(r['confidence']),
+    evidence: String(r['evidence']),
+    rule: String(r['rule']),
+    vendored: Boolean(r['vendored']),
   };
 }
 
@@ -117,4 +126,10 @@ export async function isKnownLibrary(db: Queryable, library: string): Promise<bo
     [library],
   );
   return rows[0]?.known === true;
+}
+
+/** Libraries the store knows by name (those with own packages listed); the signatures add theirs. */
+export async function knownLibraryNames(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ library: string }>('SELECT DISTINCT library FROM library_packages ORDER BY library');
+  return rows.map((r) => r.library);
 }

@@ -19,6 +19,8 @@ export interface RunSource {
 
 export interface RunRow {
   id: number;
+  kind: RunKind;
+  channelRevision: string | null;
   source: RunSource;
   cacheUrl: string;
   rulesetDigest: string;
@@ -41,13 +43,26 @@ export interface RunProgress extends RunRow {
   findings: number;
 }
 
-export async function createRun(db: Queryable, run: { source: RunSource; cacheUrl: string; rulesetDigest: string }): Promise<number> {
-  const { rows } = await db.query<{ id: string }>('INSERT INTO runs (source, cache_url, ruleset_digest) VALUES ($1, $2, $3) RETURNING id', [
+/**
+ * A library scan (signatures over a channel or path list) answers "who vendors X"; an ad-hoc scan
+ * (needle, hex, a user's rule) is kept but never answers and is never "the latest run".
+ */
+export type RunKind = 'library-scan' | 'adhoc-scan';
+
+export async function createRun(db: Queryable, run: { source: RunSource; cacheUrl: string; rulesetDigest: string; kind?: RunKind }): Promise<number> {
+  const { rows } = await db.query<{ id: string }>('INSERT INTO runs (source, cache_url, ruleset_digest, kind, channel) VALUES ($1, $2, $3, $4, $5) RETURNING id', [
     JSON.stringify(run.source),
     run.cacheUrl,
     run.rulesetDigest,
+    run.kind ?? 'library-scan',
+    run.source.kind === 'channel' ? (run.source.channel ?? null) : null,
   ]);
   return Number(rows[0]?.id);
+}
+
+/** The channel's revision, where the channel host names it (the release its store-paths.xz redirects to). */
+export async function setChannelRevision(db: Queryable, runId: number, revision: string): Promise<void> {
+  await db.query('UPDATE runs SET channel_revision = $2 WHERE id = $1', [runId, revision]);
 }
 
 export async function markRunStarted(db: Queryable, runId: number): Promise<void> {
@@ -216,8 +231,19 @@ async function insertFindings(tx: Queryable, narScanId: number, findings: FileFi
  * is registered) and no path is pending. Cheap: called after every path. Returns true if it closed.
  */
 export async function completeRunIfSettled(db: Queryable, runId: number): Promise<boolean> {
+  // A run in which no store path could be scanned (every one failed or was not in the cache, or
+  // the source was empty) ends failed, with the reason: it must never answer "nobody vendors it".
   const { rows } = await db.query<{ id: string }>(
-    `UPDATE runs SET state = 'completed', finished_at = now()
+    `WITH counts AS (
+       SELECT count(*) FILTER (WHERE status IN ('scanned', 'skipped-unchanged')) AS usable,
+              count(*) FILTER (WHERE status = 'failed') AS failed,
+              count(*) FILTER (WHERE status = 'not-in-cache') AS absent
+       FROM run_paths WHERE run_id = $1
+     )
+     UPDATE runs SET finished_at = now(),
+       state = CASE WHEN (SELECT usable FROM counts) > 0 THEN 'completed' ELSE 'failed' END,
+       error = CASE WHEN (SELECT usable FROM counts) > 0 THEN error
+         ELSE format('no store path could be scanned: %s failed, %s not in the cache, of %s', (SELECT failed FROM counts), (SELECT absent FROM counts), total) END
      WHERE id = $1 AND state = 'running' AND total IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM run_paths WHERE run_id = $1 AND status = 'pending')
      RETURNING id`,
@@ -230,6 +256,8 @@ function toRun(r: Record<string, unknown>): RunRow {
   const iso = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(v as string).toISOString());
   return {
     id: Number(r['id']),
+    kind: (r['kind'] as RunKind | undefined) ?? 'library-scan',
+    channelRevision: (r['channel_revision'] as string | null) ?? null,
     source: (typeof r['source'] === 'string' ? JSON.parse(r['source']) : r['source']) as RunSource,
     cacheUrl: String(r['cache_url']),
     rulesetDigest: String(r['ruleset_digest']),
@@ -277,10 +305,6 @@ export async function listRuns(db: Queryable, limit = 50): Promise<RunRow[]> {
   return rows.map(toRun);
 }
 
-export async function latestCompletedRun(db: Queryable): Promise<number | null> {
-  const { rows } = await db.query<{ id: string }>("SELECT id FROM runs WHERE state = 'completed' ORDER BY finished_at DESC, id DESC LIMIT 1");
-  return rows[0] ? Number(rows[0].id) : null;
-}
 
 export async function runFailures(db: Queryable, runId: number, limit = 1000): Promise<{ storePath: string; status: RunPathStatus; reason: string | null }[]> {
   const { rows } = await db.query<{ path: string; status: RunPathStatus; reason: string | null }>(

@@ -80,8 +80,8 @@ export async function recordSearchResult(db: Database, searchId: number, result:
     }
     if (result.findings.length > 0) await tx.query('UPDATE searches SET first_match_at = COALESCE(first_match_at, now()) WHERE id = $1', [searchId]);
     await tx.query('UPDATE search_paths SET status = $3, reason = $4 WHERE search_id = $1 AND store_path_id = $2', [searchId, id, result.status, result.reason ?? null]);
-    await completeSearchIfSettled(tx, searchId);
   });
+  await completeSearchIfSettled(db, searchId);
 }
 
 /** A job gave up on these paths: mark those still pending as failed, and close the search if nothing is left. */
@@ -92,8 +92,8 @@ export async function failPendingSearchPaths(db: Database, searchId: number, pat
        WHERE search_id = $1 AND status = 'pending' AND store_path_id IN (SELECT id FROM store_paths WHERE path = ANY($2::text[]))`,
       [searchId, paths, reason],
     );
-    await completeSearchIfSettled(tx, searchId);
   });
+  await completeSearchIfSettled(db, searchId);
 }
 
 /** A search that could not be planned. */
@@ -101,6 +101,12 @@ export async function markSearchFailed(db: Queryable, searchId: number): Promise
   await db.query("UPDATE searches SET state = 'failed', finished_at = now() WHERE id = $1 AND state IN ('queued', 'running')", [searchId]);
 }
 
+/**
+ * Closes the search when no path is pending. Called after the settling transaction has committed,
+ * never inside it: two paths settled in concurrent transactions would each see the other still
+ * pending (READ COMMITTED) and neither would close the search. After commit, the last of them to
+ * check sees every path settled; the state guard makes a second closing a no-op.
+ */
 async function completeSearchIfSettled(db: Queryable, searchId: number): Promise<void> {
   await db.query(
     "UPDATE searches SET state = 'completed', finished_at = now() WHERE id = $1 AND state = 'running' AND NOT EXISTS (SELECT 1 FROM search_paths WHERE search_id = $1 AND status = 'pending')",

@@ -107,14 +107,13 @@ export function compileRules(sources: RuleSource[]): CompiledRules {
     }
   }
   const scanner = compile(sources.map((s) => s.text).join('\n'), compilerOptions(sources));
-  const digest = createHash('sha256');
-  for (const s of sources) digest.update(`${s.origin}\0${s.text}\0`);
+  const digest = rulesDigest(sources.map((s) => s.text));
   return {
     scanner,
     sources,
     origins,
     longestPatternLength: Math.max(...sources.map((s) => patternLengthBound(s.text))),
-    digest: digest.digest('hex'),
+    digest,
   };
 }
 
@@ -146,4 +145,15 @@ export function slowRuleWarnings(sources: RuleSource[]): SlowRuleWarning[] {
     }
   }
   return out;
+}
+
+/**
+ * The digest of a set of rules: their texts only, in a fixed order, so it is the same from every
+ * entry point and checkout path (file names and folders do not matter, contents do).
+ */
+export function rulesDigest(texts: string[]): string {
+  const h = createHash('sha256');
+  h.update('vendorscan-rules/1\0');
+  for (const t of [...texts].sort()) h.update(`${Buffer.byteLength(t)}\0${t}`);
+  return h.digest('hex');
 }

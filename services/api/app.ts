@@ -15,6 +15,8 @@ import { vendorsRoutes } from './routes/vendors.ts';
 import { librariesRoutes } from './routes/libraries.ts';
 import { scansRoutes } from './routes/scans.ts';
 import { searchesRoutes } from './routes/searches.ts';
+import { advisoriesRoutes } from './routes/advisories.ts';
+import { diffRoutes } from './routes/diff.ts';
 
 export type { ApiDeps } from './deps.ts';
 
@@ -33,6 +35,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.addSchema({
+    $id: 'Health',
+    type: 'object',
+    properties: {
+      ok: { type: 'boolean' },
+      database: { type: 'string' },
+      signatures: { type: 'string', description: 'ruleset digest' },
+      cache: { type: 'object', properties: { url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: ['string', 'null'] } } },
+    },
+  });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof BadRequestError) return reply.code(400).send({ error: 'bad request', code: err.code, parameter: err.parameter, message: err.message, ...err.details });
@@ -51,6 +63,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // A cache URL with credentials (run and search rows, failure reasons) is never shown whole.
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redactUrls(payload) : payload));
 
-  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes]) await app.register(routes, deps);
+  for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes, advisoriesRoutes, diffRoutes]) await app.register(routes, deps);
   return app;
 }

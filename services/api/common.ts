@@ -3,7 +3,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { parseStorePath } from '../../nix/store-path.ts';
-import { latestCompletedRun, runProgress } from '../../store/runs.ts';
+import { answeringRun, RunNotAnswerableError, type RunCoverage } from '../../store/coverage.ts';
 import type { ApiDeps } from './deps.ts';
 import { BadRequestError, NotFoundError, UnauthorizedError } from './errors.ts';
 
@@ -42,17 +42,24 @@ export function readGuard(deps: Pick<ApiDeps, 'apiToken' | 'readToken'>): (req: 
   };
 }
 
-/** The run a read names (400 if it does not exist), else the latest completed one (404 if none). */
-export async function resolveRun(deps: Pick<ApiDeps, 'db'>, run: string | undefined): Promise<number> {
-  if (run !== undefined) {
-    const id = Number(run);
-    if (!(await runProgress(deps.db, id))) throw new BadRequestError('run', `run ${run} does not exist`);
-    return id;
+/**
+ * The run a read answers from, with its coverage: the one named (a completed or running library
+ * scan; 400 otherwise), else the latest completed library scan of the channel asked for, else of
+ * any scope (404 when there is none: never an empty answer). `parameter` names the run in a 400.
+ */
+export async function answerRun(deps: Pick<ApiDeps, 'db'>, ask: { run?: string; channel?: string }, parameter = 'run'): Promise<RunCoverage> {
+  let coverage: RunCoverage | null;
+  try {
+    coverage = await answeringRun(deps.db, { ...(ask.run !== undefined ? { runId: Number(ask.run) } : {}), ...(ask.channel !== undefined ? { channel: ask.channel } : {}) });
+  } catch (err) {
+    if (err instanceof RunNotAnswerableError) throw new BadRequestError(parameter, err.message);
+    throw err;
   }
-  const latest = await latestCompletedRun(deps.db);
-  if (latest === null) throw new NotFoundError('no completed run yet');
-  return latest;
+  if (!coverage) throw new NotFoundError(ask.channel !== undefined ? `no completed library scan of channel ${ask.channel} yet` : 'no completed library scan yet');
+  return coverage;
 }
+
+export const channelParam = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$', description: 'answer from the latest completed library scan of this channel' } as const;
 
 export function checkStorePaths(paths: string[]): void {
   for (const p of paths) {

@@ -3,6 +3,7 @@ import type { Database } from '../../store/database.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
 import type { ScanJob } from '../../workers/queue/scan-queue.ts';
 import type { QueueCounts } from './metrics.ts';
+import type { DecisionContext } from '../decisions/context.ts';
 
 export interface ApiDeps {
   db: Database;
@@ -12,6 +13,8 @@ export interface ApiDeps {
   apiToken: string | null;
   /** Reads (GET /v1/…) need this token or the write token; null/absent: reads are open. */
   readToken?: string | null;
+  /** Advisories, packages listing and triage file: from configuration, never from a request. */
+  decisions: DecisionContext;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts?(): Promise<QueueCounts>;
   /** Stops a cancelled search's scans running in this process. */

@@ -3,7 +3,8 @@
 // emergency search, and every kind of bad request.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../../services/api/app.ts';
@@ -12,7 +13,7 @@ import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
 import { freshPGlite } from '../helpers/databases.ts';
-import { addRunPaths, createRun, markRunStarted, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, createRun, failPendingRunPaths, markRunStarted, setRunTotal } from '../../store/runs.ts';
 import { loadConfig } from '../../services/config.ts';
 
 const TOKEN = 'test-token-123';
@@ -70,6 +71,11 @@ describe('a scan through the API', () => {
     const results = r.body['results'] as { storePath: string; version: string; vendored: boolean; file: string }[];
     expect(results.map((x) => x.storePath).sort()).toEqual([...cache.libpngCopies].sort());
     expect(results.every((x) => x.version === '1.6.39' && x.vendored && x.file === 'lib/libpng16.so.16')).toBe(true);
+    // Every copy says which advisories it falls under (libpng 1.6.39 < 1.6.51) and its package version.
+    for (const x of results as unknown as { advisories: string[]; packageVersion: string | null }[]) {
+      expect(x.advisories).toEqual(['CVE-2025-64720', 'CVE-2025-65018']);
+      expect(x.packageVersion).toMatch(/^1\.\d+$/);
+    }
     const all = await get('/v1/vendors?library=libpng&vendored=any');
     expect((all.body['results'] as { storePath: string }[]).map((x) => x.storePath)).toContain(cache.libpngOwn);
     expect((await get('/v1/vendors?library=libpng&version=%3C1.6.39')).body['total']).toBe(0);
@@ -125,6 +131,75 @@ describe('a scan through the API', () => {
   });
 });
 
+describe('coverage in every answer', () => {
+  it('returns the run it answered from, with its scope and counts', async () => {
+    const r = await get('/v1/vendors?library=libpng');
+    const run = r.body['run'] as Record<string, unknown>;
+    expect(run).toMatchObject({ kind: 'library-scan', state: 'completed', failed: 0, pending: 0, complete: true, incomplete: null });
+    expect(run['scope']).toMatchObject({ kind: expect.stringMatching(/^(paths|channel)$/) });
+    expect(typeof run['rulesetDigest']).toBe('string');
+    expect((run['scanned'] as number) + (run['reused'] as number)).toBe(run['total']);
+    expect((await get('/v1/libraries')).body['run']).toMatchObject({ runId: run['runId'] });
+  });
+
+  it('answers a channel from its latest library scan, and 404s for a channel never scanned', async () => {
+    const r = await get('/v1/vendors?library=libpng&channel=nixos-test');
+    expect(r.status).toBe(200);
+    expect(r.body['run']).toMatchObject({ scope: { kind: 'channel', channel: 'nixos-test' } });
+    const never = await get('/v1/vendors?library=libpng&channel=nixos-never');
+    expect(never).toMatchObject({ status: 404, body: { error: 'no completed library scan of channel nixos-never yet' } });
+  });
+
+  it('says "incomplete" in words when more than 1 % of the scope failed', async () => {
+    const p = cache.storePaths[0]!;
+    const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'half broken' }, cacheUrl: server.url, rulesetDigest: runtime.signatures.digest });
+    await markRunStarted(runtime.db, runId);
+    await addRunPaths(runtime.db, runId, [p, '/nix/store/00000000000000000000000000000000-gone-1.0']);
+    await setRunTotal(runtime.db, runId, 2);
+    await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: [p] }]);
+    await waitFor('the scanned path', () => get(`/v1/scans/${runId}`), (v) => v.body['pending'] === 1);
+    await failPendingRunPaths(runtime.db, runId, ['/nix/store/00000000000000000000000000000000-gone-1.0'], 'the NAR was corrupt');
+    await completeRunIfSettled(runtime.db, runId);
+    const r = await get(`/v1/vendors?library=libpng&vendored=any&run=${runId}`);
+    expect(r.body['run']).toMatchObject({ complete: false, failed: 1, total: 2, incomplete: 'incomplete: 1 of 2 store paths (50.0 %) failed' });
+  });
+
+  it('never answers from a run in which nothing could be scanned', async () => {
+    const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'absent' }, cacheUrl: server.url, rulesetDigest: runtime.signatures.digest });
+    await markRunStarted(runtime.db, runId);
+    await addRunPaths(runtime.db, runId, ['/nix/store/00000000000000000000000000000000-gone-1.0']);
+    await setRunTotal(runtime.db, runId, 1);
+    await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: ['/nix/store/00000000000000000000000000000000-gone-1.0'] }]);
+    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] !== 'running');
+    expect(done.body).toMatchObject({ state: 'failed', error: 'no store path could be scanned: 0 failed, 1 not in the cache, of 1' });
+    // The default answer is still the last good library scan; asking for the failed one is refused.
+    expect(((await get('/v1/vendors?library=libpng')).body['run'] as { runId: number }).runId).not.toBe(runId);
+    expect(await get(`/v1/vendors?library=libpng&run=${runId}`)).toMatchObject({ status: 400, body: { parameter: 'run', message: expect.stringMatching(/failed and answers nothing/) } });
+  });
+});
+
+describe('a cache that cannot be opened', () => {
+  it('is reported by /healthz, and a run started then fails at once with the reason', async () => {
+    const dead = await serveDirectory(mkdtempSync(path.join(tmpdir(), 'vendorscan-not-a-cache-')));
+    const deadRuntime = await openRuntime(loadConfig({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-dead-')), VENDORSCAN_CACHE: dead.url }), { threads: 1 });
+    const deadApp = await buildApi({ ...deadRuntime, apiToken: TOKEN });
+    try {
+      const health = await deadApp.inject({ method: 'GET', url: '/healthz' });
+      expect(health.statusCode).toBe(503);
+      expect(health.json()).toMatchObject({ ok: false, cache: { reachable: false, error: expect.stringMatching(/nix-cache-info not found/) } });
+      const r = await deadApp.inject({ method: 'POST', url: '/v1/scans', payload: { paths: cache.storePaths.slice(0, 2) }, headers: auth });
+      const id = (r.json() as { id: number }).id;
+      const done = await waitFor('the run', async () => (await deadApp.inject({ method: 'GET', url: `/v1/scans/${id}` })).json() as Record<string, unknown>, (b) => b['state'] === 'failed');
+      expect(done['error']).toMatch(/the binary cache http:\/\/127\.0\.0\.1:\d+ cannot be opened: .*nix-cache-info not found/);
+      expect(done).toMatchObject({ notInCache: 0 });
+    } finally {
+      await deadApp.close();
+      await deadRuntime.close();
+      await dead.close();
+    }
+  });
+});
+
 describe('a job that fails for good', () => {
   it('settles its paths as failed with the reason, so the run still closes', async () => {
     // A run made under other signatures: every worker refuses its jobs, and no retry helps.
@@ -133,8 +208,9 @@ describe('a job that fails for good', () => {
     await addRunPaths(runtime.db, runId, cache.storePaths.slice(0, 3));
     await setRunTotal(runtime.db, runId, 3);
     await runtime.enqueue([{ kind: 'run-paths', runId, storePaths: cache.storePaths.slice(0, 3) }]);
-    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'completed');
-    expect(done.body).toMatchObject({ total: 3, failed: 3, pending: 0 });
+    // No path could be scanned: the run closes as failed, so it can never answer "nobody vendors it".
+    const done = await waitFor('the run', () => get(`/v1/scans/${runId}`), (v) => v.body['state'] === 'failed');
+    expect(done.body).toMatchObject({ total: 3, failed: 3, pending: 0, error: 'no store path could be scanned: 3 failed, 0 not in the cache, of 3' });
     const failures = done.body['failures'] as { storePath: string; reason: string }[];
     expect(failures).toHaveLength(3);
     for (const f of failures) expect(f.reason).toMatch(/uses signatures ffffffffffff.*deploy the same signatures.*gave up after 1 attempt/);

@@ -37,7 +37,7 @@ describe('vendorscan scan', () => {
     expect(command).toBeDefined();
     const r = vendorscan(command!.split(' '));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/libwebp\s+1\.2\.4\s+high\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
+    expect(r.stdout).toMatch(/libwebp\s+1\.2\.4\s+high\s+no \(own\)\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
     expect(r.stdout).toMatch(/libpng\s+1\.6\.39\s+high/);
     expect(r.stdout).not.toMatch(/demo-docs/);
     expect(r.stderr).toMatch(/Scanned 3 of 3 store paths .* 0 not in cache, 0 failed, 2 findings/);
@@ -52,6 +52,9 @@ describe('vendorscan scan', () => {
     for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['storePath', 'file', 'rule', 'library', 'version', 'confidence', 'vendored', 'matches']));
     // Both are the libraries' own packages.
     expect(lines.map((l) => l['vendored'])).toEqual([false, false]);
+    // Every finding says which advisories it falls under, and its package from the store path name.
+    const webp = lines.find((l) => l['library'] === 'libwebp');
+    expect(webp).toMatchObject({ pname: 'libwebp', packageVersion: '1.2.4', advisories: ['CVE-2023-1999', 'CVE-2023-4863'] });
   });
 
   it('searches ad hoc with a needle in every file, text included', () => {
@@ -81,8 +84,8 @@ describe('vendorscan scan', () => {
 
   it('refuses bad arguments with exit code 2 and says what was wrong', () => {
     expect(vendorscan(['scan'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/nothing to scan/) });
-    expect(vendorscan(['scan', '--path', 'x', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be table or jsonl, got "xml"/) });
-    expect(vendorscan(['scan', '--path', 'x', '--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--concurrency must be a whole number/) });
+    expect(vendorscan(['scan', '--path', '/nix/store/00000000000000000000000000000000-x', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be table or jsonl, got "xml"/) });
+    expect(vendorscan(['scan', '--path', '/nix/store/00000000000000000000000000000000-x', '--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--concurrency must be a whole number/) });
     expect(vendorscan(['scan', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/bogus/) });
     expect(vendorscan(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "frobnicate"/) });
   });
@@ -95,23 +98,28 @@ describe('vendorscan scan', () => {
     expect(r.stderr).toContain(`${rule}:6:1: syntax error`);
   });
 
-  it('completes with exit 0 when paths fail, listing each reason', () => {
+  it('refuses a string that is not a store path with exit code 2, naming it', () => {
     const r = vendorscan(['scan', '--cache', demo, '--path', '/nix/store/00000000000000000000000000000000-absent-1.0', '--path', 'not/a/store/path']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/1 not in cache, 1 failed/);
-    expect(r.stderr).toMatch(/not\/a\/store\/path: "not\/a\/store\/path" is not a store path/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--path: "not\/a\/store\/path" is not a store path/);
+    const list = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-list-')), 'paths.txt');
+    writeFileSync(list, '# a list\n/nix/store/00000000000000000000000000000000-absent-1.0\n/nix/store/foo\n');
+    expect(vendorscan(['scan', '--cache', demo, '--paths', list])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--paths .*paths\.txt line 3: "\/nix\/store\/foo" is not a store path/) });
   });
 
   it('keeps the run, and `vendorscan query` answers from it', () => {
     const paths = readFileSync(path.join(demo, 'store-paths.txt'), 'utf8').trim().split('\n');
     const scan = vendorscan(['scan', '--cache', demo, ...paths.flatMap((p) => ['--path', p])]);
-    expect(scan.stderr).toMatch(/Stored as run \d+ in embedded PostgreSQL/);
+    expect(scan.stderr).toMatch(/Stored as run \d+ \(a library scan\) in embedded PostgreSQL/);
     const own = vendorscan(['query', '--library', 'libwebp', '--version', '<1.3.2', '--all']);
     expect(own.code).toBe(0);
     expect(own.stdout).toMatch(/1 copy of libwebp <1\.3\.2/);
-    expect(own.stdout).toMatch(/1\.2\.4\s+high\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7 {2}\(own package\)/);
+    expect(own.stdout).toMatch(/1\.2\.4\s+high\s+no \(own\)\s+libwebp 1\.2\.4\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
+    expect(own.stdout).toMatch(/libwebp-1\.2\.4\/lib\/libwebp\.so\.7\s+CVE-2023-1999,CVE-2023-4863\n/);
     const vendoredOnly = vendorscan(['query', '--library', 'libwebp', '--version', '<1.3.2']);
     expect(vendoredOnly.stdout).toMatch(/0 vendored copies of libwebp/);
+    // Hidden own-package copies are counted, with the flag that shows them.
+    expect(vendoredOnly.stdout).toMatch(/1 copy in libwebp's own packages not shown: add --all/);
     expect(vendorscan(['query', '--library', 'libwebp', '--version', '<<1'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--version: "<<1"/) });
   });
 });

@@ -2,12 +2,12 @@
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
 import type { Database } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
 import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
 import { CANCELLED, searchGate } from '../../store/search-control.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
 import type { BinaryCache, CacheOptions } from '../../cache/binary-cache.ts';
-import { openBinaryCache } from '../../cache/open.ts';
+import { openBinaryCache, redactUrl } from '../../cache/open.ts';
 import { hexRule, needleRule, type RuleSource } from '../../yara/rule-source.ts';
 import { channelStorePaths } from '../sources/channel.ts';
 import { prepareBatch } from '../runs/incremental.ts';
@@ -171,10 +171,23 @@ export class JobProcessor {
     return run;
   }
 
+  /**
+   * A cache that cannot be opened (no nix-cache-info, unreachable, refused) fails the run or search
+   * at once with that reason: it must not look like a cache in which no path exists.
+   */
+  private async checkCache(url: string): Promise<void> {
+    try {
+      await this.cache(url).cacheInfo();
+    } catch (err) {
+      throw new PermanentJobError(`the binary cache ${redactUrl(url)} cannot be opened: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   private async planRun(runId: number): Promise<void> {
     const { db } = this.options;
     const run = await this.run(runId);
     await markRunStarted(db, runId);
+    await this.checkCache(run.cacheUrl);
     if (run.source.kind === 'channel' && run.source.channel) {
       let batch: string[] = [];
       let total = 0;
@@ -184,7 +197,7 @@ export class JobProcessor {
         await this.options.enqueue(runBatches(registered).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
         batch = [];
       };
-      for await (const p of channelStorePaths(run.source.channel, this.options.channelsUrl)) {
+      for await (const p of channelStorePaths(run.source.channel, this.options.channelsUrl, (revision) => setChannelRevision(db, runId, revision))) {
         batch.push(p);
         if (batch.length >= PLAN_BATCH) await flush();
       }
@@ -224,6 +237,9 @@ export class JobProcessor {
   }
 
   private async planSearch(searchId: number): Promise<void> {
+    const search = await searchProgress(this.options.db, searchId);
+    if (!search) throw new PermanentJobError(`search ${searchId} does not exist`);
+    await this.checkCache(search.cacheUrl);
     const paths = await pendingSearchPaths(this.options.db, searchId);
     await this.options.enqueue(paths.map((storePath) => ({ kind: 'search-path', searchId, storePath })));
   }

@@ -9,8 +9,18 @@ export function channelStorePathsUrl(channel: string, channelsUrl: string): stri
   return `${channelsUrl.replace(/\/+$/, '')}/${channel}/store-paths.xz`;
 }
 
-/** Streams the store paths of `channel`. */
-export async function* channelStorePaths(channel: string, channelsUrl: string): AsyncGenerator<string> {
+/**
+ * The channel's revision, when its host redirects to the release it serves (channels.nixos.org
+ * sends nixos-unstable/store-paths.xz to …/nixos-25.05pre812345.0a1b2c3d/store-paths.xz).
+ */
+export function channelRevision(requestedUrl: string, finalUrl: string): string | null {
+  if (finalUrl === requestedUrl) return null;
+  const dir = new URL(finalUrl).pathname.split('/').filter((p) => p !== '');
+  return dir.length >= 2 ? (dir[dir.length - 2] ?? null) : null;
+}
+
+/** Streams the store paths of `channel`; `onRevision` hears the channel's revision when its host names one. */
+export async function* channelStorePaths(channel: string, channelsUrl: string, onRevision?: (revision: string) => Promise<void>): AsyncGenerator<string> {
   const url = channelStorePathsUrl(channel, channelsUrl);
   let response: Response;
   try {
@@ -19,6 +29,8 @@ export async function* channelStorePaths(channel: string, channelsUrl: string): 
     throw new Error(`cannot fetch ${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
   }
   if (!response.ok || !response.body) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
+  const revision = channelRevision(url, response.url);
+  if (revision !== null && onRevision) await onRevision(revision);
   const body = response.body as unknown as AsyncIterable<Uint8Array>;
   yield* linesOf(decompress(body, 'xz'));
 }

@@ -2,15 +2,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { libraries } from '../../../store/queries.ts';
 import type { ApiDeps } from '../deps.ts';
-import { resolveRun, runIdParam } from '../common.ts';
+import { answerRun, channelParam, runIdParam } from '../common.ts';
 
 export const librariesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
-  app.get<{ Querystring: { run?: string } }>(
+  app.get<{ Querystring: { run?: string; channel?: string } }>(
     '/v1/libraries',
-    { schema: { tags: ['answers'], description: 'Per library and version: copies, store paths, vendored copies.', querystring: { type: 'object', additionalProperties: false, properties: { run: runIdParam } } } },
+    { schema: { tags: ['answers'], description: 'Per library and version: copies, store paths, vendored copies.', querystring: { type: 'object', additionalProperties: false, properties: { run: runIdParam, channel: channelParam } } } },
     async (req) => {
-      const runId = await resolveRun(deps, req.query.run);
-      return { run: runId, libraries: await libraries(deps.db, runId) };
+      const run = await answerRun(deps, req.query);
+      return { run, libraries: await libraries(deps.db, run.runId) };
     },
   );
 };

@@ -8,7 +8,7 @@ import { checkRules, SlowRuleError } from '../../../yara/rule-check.ts';
 import { hexRule, needleRule, PatternError } from '../../../yara/rule-source.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { checkStorePaths, hasWriteToken, idParams, pathList, resolveRun, runIdParam, tokenGuard } from '../common.ts';
+import { answerRun, checkStorePaths, hasWriteToken, idParams, pathList, runIdParam, tokenGuard } from '../common.ts';
 
 const MAX_RULE_BYTES = 64 * 1024;
 
@@ -65,7 +65,7 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
         throw err;
       }
       checkStorePaths(body.paths ?? []);
-      const scope = body.paths ? { paths: body.paths } : { runId: await resolveRun(deps, body.run) };
+      const scope = body.paths ? { paths: body.paths } : { runId: (await answerRun(deps, body.run !== undefined ? { run: body.run } : {})).runId };
       const searchId = await createSearch(deps.db, { kind, pattern, scope, cacheUrl: deps.cacheUrl });
       await setSearchDeadline(deps.db, searchId, deps.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS);
       await deps.enqueue([{ kind: 'plan-search', searchId }]);

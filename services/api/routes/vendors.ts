@@ -4,12 +4,14 @@ import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/querie
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
-import { resolveRun, runIdParam } from '../common.ts';
+import { answerRun, channelParam, runIdParam } from '../common.ts';
+import { decorateRows } from '../../decisions/answers.ts';
 
 interface VendorsQuery {
   library: string;
   version?: string;
   run?: string;
+  channel?: string;
   vendored: 'true' | 'false' | 'any';
   unknown: UnknownMode;
   limit: number;
@@ -24,7 +26,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
     {
       schema: {
         tags: ['answers'],
-        description: 'Store paths that carry a copy of a library, from the latest completed run (or run=ID).',
+        description: 'Store paths that carry a copy of a library, from the latest completed library scan (of channel=NAME, or run=ID), with the coverage of that run.',
         querystring: {
           type: 'object',
           required: ['library'],
@@ -33,6 +35,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             library: { type: 'string', minLength: 1, maxLength: 64 },
             version: { type: 'string', maxLength: 200, description: "a range: '<1.3.2', '>=1.6.0 <1.6.43'" },
             run: runIdParam,
+            channel: channelParam,
             vendored: { type: 'string', enum: ['true', 'false', 'any'], default: 'true' },
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
@@ -52,9 +55,11 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           throw new BadRequestError('version', (err as Error).message);
         }
       }
-      const runId = await resolveRun(deps, q.run);
-      const result = await vendors(deps.db, { runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
-      return { run: runId, library: q.library, version: q.version ?? null, total: result.total, limit: q.limit, offset: q.offset, results: result.rows };
+      const run = await answerRun(deps, q);
+      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
+      const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
+      return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
     },
   );
 };
