@@ -12,6 +12,8 @@ import { FileBinaryCache } from '../../cache/file-binary-cache.ts';
 import { parseNetrc } from '../../cache/netrc.ts';
 import { addToStore, makeBinaryCache, readNarInfoText } from '../helpers/nix.ts';
 import { loadConfig } from '../../services/config.ts';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 
 const HASH = (c: string): string => c.repeat(32);
 let storePath: string;
@@ -181,5 +183,38 @@ describe('file:// symlinks (L6)', () => {
     const info = await cache.narInfo(HASH('5'));
     await expect(cache.openNar(info!)).rejects.toThrow(/symlink leading outside/);
     await expect(cache.narInfo(HASH('6'))).rejects.toThrow(/symlink leading outside/);
+  });
+});
+
+describe("a channel's store-paths.xz (M6)", () => {
+  it('gives up on a host that accepts and never answers, and on a body that never ends', async () => {
+    const { channelStorePaths } = await import('../../workers/sources/channel.ts');
+    const silent = createServer(() => {}); // accepts, never answers
+    // Valid xz streams, one after another, forever (xz reads concatenated streams as one).
+    const chunk = execFileSync('xz', ['-c', '-0'], { input: `${randomBytes(96 * 1024).toString('hex').replace(/(.{64})/g, '$1\n')}` });
+    const endless = createServer((_req, res) => {
+      res.writeHead(200);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const silentUrl = await listen(silent);
+    const endlessUrl = await listen(endless);
+    const drainPaths = async (it: AsyncIterable<string>): Promise<number> => {
+      let n = 0;
+      for await (const _ of it) n++;
+      return n;
+    };
+    try {
+      await expect(drainPaths(channelStorePaths('nixos-test', silentUrl, undefined, { timeoutMs: 300 }))).rejects.toThrow(/cannot fetch .*nixos-test\/store-paths\.xz: no answer within 300 ms/);
+      await expect(drainPaths(channelStorePaths('nixos-test', endlessUrl, undefined, { maxBytes: 1024 * 1024 }))).rejects.toThrow(/is larger than 1048576 bytes: not a channel's store-paths\.xz/);
+    } finally {
+      for (const s of [silent, endless]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    }
   });
 });
