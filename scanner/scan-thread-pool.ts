@@ -168,6 +168,16 @@ export class ScanThreadPool {
     return pool;
   }
 
+  /** Store paths in flight. */
+  get busy(): number {
+    return this.threads.reduce((n, t) => n + t.pending.size, 0);
+  }
+
+  /** Threads or processes running. */
+  get size(): number {
+    return this.threads.length;
+  }
+
   /** Scans one store path on the least busy thread. Never rejects: failures are results. */
   scan(storePath: string, narInfo?: NarInfo): Promise<PathResult> {
     return new Promise((resolve) => {

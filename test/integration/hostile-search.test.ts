@@ -158,3 +158,26 @@ describe('exposure (issue 13 part 5)', () => {
     expect((await app.inject({ method: 'GET', url: `/v1/searches/${id}`, headers: auth })).json()).toMatchObject({ id, pattern: 'secret-needle-1' });
   });
 });
+
+describe('bad numbers and NUL bytes (L2)', () => {
+  it.each([
+    ['/v1/vendors?library=libwebp&offset=1e20', 'offset'],
+    ['/v1/vendors?library=libwebp&limit=99999999999999999999', 'limit'],
+    ['/v1/vendors?library=%00', 'library'],
+    ['/v1/vendors?library=libwebp&version=%3C1.3%002', 'version'],
+    ['/v1/scans/1?x=%00', 'x'],
+  ])('%s → 400 naming %s', async (url, parameter) => {
+    const r = await app.inject({ method: 'GET', url });
+    expect(r.statusCode).toBe(400);
+    expect((r.json() as { parameter: string }).parameter).toBe(parameter);
+  });
+  it('a NUL in a search body is a 400 naming the field', async () => {
+    const r = await post({ needle: 'a\u0000b', paths: [plainPaths[0]] });
+    expect(r.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ parameter: 'needle' });
+    const p = await post({ needle: 'ab', paths: ['/nix/store/\u0000'] });
+    expect(p.statusCode).toBe(400);
+    expect(r.json()).toMatchObject({ parameter: 'needle' });
+    expect((p.json() as { parameter: string }).parameter).toBe('paths[0]');
+  });
+});

@@ -132,6 +132,11 @@ export class JobProcessor {
     }
   }
 
+  /** The most scan threads and processes this processor has had alive at once. */
+  get scannerHighWater(): number {
+    return this.pools.highWater;
+  }
+
   /** Stops a search's scans at once (it was cancelled). */
   async dropSearch(searchId: number, cacheUrl: string): Promise<void> {
     await this.pools.drop(cacheUrl, `search-${searchId}`);
