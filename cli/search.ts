@@ -36,7 +36,8 @@ async function searchCommand(argv: string[], io: CommandIO): Promise<number> {
     if (action === 'cancel') {
       const before = await cancelSearch(db, searchId);
       if (before === null) throw new UsageError(`search ${searchId} does not exist`);
-      io.stdout.write(before === 'queued' || before === 'running' ? `Search ${searchId} cancelled.\n` : `Search ${searchId} was already ${before}; nothing to cancel.\n`);
+      const live = before === 'queued' || before === 'running' || before === 'interrupted';
+      io.stdout.write(live ? `Search ${searchId} cancelled.\n` : `Search ${searchId} was already ${before}; nothing to cancel.\n`);
       return 0;
     }
     const s = await searchProgress(db, searchId);

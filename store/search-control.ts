@@ -25,14 +25,15 @@ export async function searchGate(db: Queryable, searchId: number): Promise<Searc
 
 /**
  * Cancels a search: its pending paths are settled as failed ("search cancelled") and it is
- * `cancelled`. Returns the state it had, or null if it does not exist; a finished search is left as is.
+ * `cancelled` (an interrupted one too). Returns the state it had, or null if it does not exist; a
+ * finished search is left as is.
  */
 export async function cancelSearch(db: Database, searchId: number): Promise<string | null> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ state: string }>('SELECT state FROM searches WHERE id = $1 FOR UPDATE', [searchId]);
     const state = rows[0]?.state;
     if (state === undefined) return null;
-    if (state !== 'queued' && state !== 'running') return state;
+    if (state !== 'queued' && state !== 'running' && state !== 'interrupted') return state;
     await tx.query("UPDATE search_paths SET status = 'failed', reason = $2 WHERE search_id = $1 AND status = 'pending'", [searchId, CANCELLED]);
     await tx.query("UPDATE searches SET state = 'cancelled', finished_at = now() WHERE id = $1", [searchId]);
     return state;

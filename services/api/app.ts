@@ -45,7 +45,9 @@ function checkQuery(query: unknown): void {
 function checkBody(body: unknown, where = ''): void {
   if (typeof body === 'string') {
     if (body.includes('\0')) throw new BadRequestError(where || 'body', `${where || 'body'} contains a NUL byte${where === 'needle' ? ' (search for bytes with hex)' : ''}`);
-  } else if (Array.isArray(body)) body.forEach((v, i) => checkBody(v, `${where}[${i}]`));
+  } else if (Array.isArray(body)) {
+    for (const [i, v] of body.entries()) checkBody(v, `${where}[${i}]`);
+  }
   else if (typeof body === 'object' && body !== null) for (const [k, v] of Object.entries(body)) checkBody(v, where ? `${where}.${k}` : k);
 }
 

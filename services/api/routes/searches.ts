@@ -86,7 +86,7 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       if (before === null) throw new NotFoundError(`search ${id} does not exist`);
       const progress = await searchProgress(deps.db, id);
       if (progress && (before === 'queued' || before === 'running')) await deps.dropSearch?.(id, progress.cacheUrl);
-      return { ...progress, cancelled: before === 'queued' || before === 'running' };
+      return { ...progress, cancelled: before === 'queued' || before === 'running' || before === 'interrupted' };
     },
   );
 
