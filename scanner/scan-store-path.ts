@@ -2,7 +2,8 @@
 // → matcher → findings. Streams end to end; nothing holds a whole NAR. Any failure becomes a
 // 'failed' result naming the store path and what was wrong, so one bad path never stops a scan.
 import { createHash } from 'node:crypto';
-import type { BinaryCache } from '../cache/binary-cache.ts';
+import { CacheError, type BinaryCache } from '../cache/binary-cache.ts';
+import { backoffDelay } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
 import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
@@ -50,7 +51,7 @@ export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?
     }
     result.narHash = info.narHash;
     result.narSize = info.narSize;
-    const files = await streamNar(info, deps, result);
+    const files = await streamNarWithRetries(info, deps, result);
     result.findings = deps.toFindings(storePath.path, files);
     result.status = 'scanned';
   } catch (err) {
@@ -60,6 +61,23 @@ export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?
     result.durationMs = Date.now() - started;
   }
   return result;
+}
+
+/** A download that broke mid-body (a stall, a reset) is begun again this often: requests are retried by the cache, bodies here. */
+const BODY_RETRIES = 3;
+
+async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await streamNar(info, deps, result);
+    } catch (err) {
+      if (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES) throw err;
+      result.retries = (result.retries ?? 0) + 1;
+      result.downloadedBytes = 0;
+      result.narBytes = 0;
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 4000)));
+    }
+  }
 }
 
 /**

@@ -86,6 +86,7 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_SHUTDOWN_GRACE_MS', default: '10000', what: 'serve, worker: after SIGTERM/SIGINT, how long jobs in flight get before the process exits (ms, 0 to 600000; unfinished jobs are retried)' },
   { name: 'VENDORSCAN_NETRC_FILE', default: 'none', what: "HTTP caches: credentials as Nix's netrc-file (machine HOST login USER password PASS), sent as Basic auth to that host only; credentials in the cache URL work too and are never shown" },
   { name: 'VENDORSCAN_ALLOWED_ORIGINS', default: "none: the cache's own origin only", what: 'HTTP caches: other origins (comma list of https://host[:port]) that narinfo URLs and redirects may lead to' },
+  { name: 'VENDORSCAN_CACHE_TIMEOUT_MS', default: '30000', what: 'serve, worker: per cache request, until the answer and the longest silence inside a body (ms; `scan --timeout` for the CLI)' },
   { name: 'VENDORSCAN_DOWNLOAD_DEADLINE_MS', default: '1800000', what: 'HTTP caches: the longest one NAR download may take in all, however steadily bytes trickle (ms)' },
   { name: 'VENDORSCAN_MAX_WINDOW', default: '134217728 (128 MiB)', what: 'the largest zstd window or xz dictionary a NAR may ask for (bytes); checked on the compressed stream before any decoder allocates it' },
   { name: 'VENDORSCAN_READ_TOKEN', default: 'none: reads are open', what: 'bearer token every GET /v1/… needs (the write token works too); search patterns are shown only with the write token' },
@@ -151,6 +152,7 @@ export function loadConfig(env: Env): Config {
     port: int('PORT', 8080, 1, 65535),
     fileTimeoutMs: int('VENDORSCAN_FILE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
     cacheOptions: {
+      timeoutMs: int('VENDORSCAN_CACHE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
       deadlineMs: int('VENDORSCAN_DOWNLOAD_DEADLINE_MS', 30 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
       allowedOrigins: origins(get('VENDORSCAN_ALLOWED_ORIGINS')),
       credentials: netrc(get('VENDORSCAN_NETRC_FILE')),

@@ -218,3 +218,49 @@ describe("a channel's store-paths.xz (M6)", () => {
     }
   });
 });
+
+describe('a NAR body that breaks off (chaos: resetting and stalling caches)', () => {
+  it('is downloaded again: the path is scanned, the retry counted', async () => {
+    const { runScan } = await import('../../scanner/scan.ts');
+    const { needleRule } = await import('../../yara/rule-source.ts');
+    const narUrl = `/${/^URL: (.*)$/m.exec(realNarInfo)?.[1]}`;
+    let broken = 0;
+    const flaky = createServer((req, res) => {
+      const file = path.join(cacheDir, decodeURIComponent(req.url ?? '/'));
+      let body: Buffer;
+      try {
+        body = readFileSync(file);
+      } catch {
+        return void res.writeHead(404).end();
+      }
+      res.writeHead(200, { 'content-length': body.length });
+      if (req.url === narUrl && broken++ === 0) {
+        res.write(body.subarray(0, Math.floor(body.length / 2)));
+        return void setTimeout(() => req.socket.destroy(), 20);
+      }
+      res.end(body);
+    });
+    const url = await listen(flaky);
+    try {
+      const results: import('../../scanner/path-result.ts').PathResult[] = [];
+      const summary = await runScan({
+        cacheUrl: url,
+        cacheOptions: { retries: 2, timeoutMs: 5000 },
+        ruleSources: [needleRule('hello', 1)],
+        binaryOnly: false,
+        matchOptions: {},
+        decompress: {},
+        paths: [storePath],
+        concurrency: 1,
+        threads: 1,
+        onResult: (r) => results.push(r),
+      });
+      expect(summary.failed).toBe(0);
+      expect(results[0]).toMatchObject({ status: 'scanned', retries: 1 });
+      expect(results[0]?.findings.map((f) => f.file)).toEqual(['a.txt']);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+});
