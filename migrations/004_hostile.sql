@@ -6,3 +6,11 @@ ALTER TABLE searches ADD CONSTRAINT searches_state_check CHECK (state IN ('queue
 ALTER TABLE searches ADD COLUMN deadline timestamptz;
 ALTER TABLE runs DROP CONSTRAINT runs_state_check;
 ALTER TABLE runs ADD CONSTRAINT runs_state_check CHECK (state IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted'));
+
+-- /v1/vendors totals of completed runs (their results never change): counted once per query.
+CREATE TABLE vendor_counts (
+  run_id    bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  query_key text NOT NULL,
+  total     bigint NOT NULL,
+  PRIMARY KEY (run_id, query_key)
+);

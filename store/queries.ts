@@ -1,6 +1,7 @@
 // The questions the security team asks: who vendors library L at versions in range R (in a run),
 // and which libraries and versions a run found. Version ranges become comparisons on version_key,
 // which orders like the version module, so they run on the (library, version_key) index.
+import { createHash } from 'node:crypto';
 import type { Queryable } from './database.ts';
 import { versionSortKey, type VersionRange } from '../signatures/version.ts';
 
@@ -15,6 +16,15 @@ export interface VendorsQuery {
   unknown: UnknownMode;
   limit: number;
   offset: number;
+  /** Keyset pagination: the page after this row (the `next` of the previous page); offset is then ignored. */
+  after?: VendorsCursor;
+}
+
+/** Where a page ended: the sort key of its last row. */
+export interface VendorsCursor {
+  path: string;
+  file: string;
+  rule: string;
 }
 
 export interface VendorRow {
@@ -56,22 +66,55 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   else where.push(`(${known.join(' AND ')} OR f.version_key IS NULL)`);
   if (q.vendored !== null) where.push(q.vendored ? VENDORED : `NOT ${VENDORED}`);
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
+  const counted = `SELECT count(*) AS n ${from}`;
+  // Keyset: the rows after the cursor in the page order, found through the same indexes (no OFFSET to skip).
+  const pageWhere = q.after ? ` AND (sp.path, f.file, f.rule) > ($${params.length + 3}, $${params.length + 4}, $${params.length + 5})` : '';
   return {
-    count: `SELECT count(*) AS n ${from}`,
+    count: counted,
     page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
-     ${from} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+     ${from}${pageWhere} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
     params,
   };
 }
 
-export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number }> {
+/** A total: exact (counted once per completed run and query, then read back), or "at least" while a run is still going. */
+export interface VendorsTotal {
+  total: number;
+  /** false: at least `total` (a run still going is counted up to a cap, not in full). */
+  exact: boolean;
+  /** 'cached': counted before for this completed run and query; 'counted': now; 'capped': counted up to the cap. */
+  source: 'cached' | 'counted' | 'capped';
+}
+
+const COUNT_CAP = 10_000;
+
+export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number; totals: VendorsTotal; next: VendorsCursor | null }> {
   const { count, page, params } = vendorsSql(q);
-  const total = await db.query<{ n: string }>(count, params);
-  const { rows } = await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset]);
+  const totals = await vendorsTotal(db, q.runId, count, params);
+  const pageParams = [...params, q.limit, q.after ? 0 : q.offset, ...(q.after ? [q.after.path, q.after.file, q.after.rule] : [])];
+  const rows = (await db.query<Record<string, unknown>>(page, pageParams)).rows.map(toVendorRow);
+  const last = rows[rows.length - 1];
   return {
-    total: Number(total.rows[0]?.n ?? 0),
-    rows: rows.map(toVendorRow),
+    total: totals.total,
+    totals,
+    rows,
+    next: rows.length === q.limit && last ? { path: last.storePath, file: last.file, rule: last.rule } : null,
   };
+}
+
+async function vendorsTotal(db: Queryable, runId: number, count: string, params: unknown[]): Promise<VendorsTotal> {
+  const key = createHash('sha256').update(JSON.stringify([count, params.slice(1)])).digest('hex');
+  const cached = await db.query<{ total: string }>('SELECT total FROM vendor_counts WHERE run_id = $1 AND query_key = $2', [runId, key]);
+  if (cached.rows[0]) return { total: Number(cached.rows[0].total), exact: true, source: 'cached' };
+  const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
+  if (state.rows[0]?.state === 'completed') {
+    const n = Number((await db.query<{ n: string }>(count, params)).rows[0]?.n ?? 0);
+    await db.query('INSERT INTO vendor_counts (run_id, query_key, total) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [runId, key, n]);
+    return { total: n, exact: true, source: 'counted' };
+  }
+  const capped = count.replace(/^SELECT count\(\*\) AS n (FROM[\s\S]*)$/, `SELECT count(*) AS n FROM (SELECT 1 $1 LIMIT ${COUNT_CAP + 1}) capped`);
+  const n = Number((await db.query<{ n: string }>(capped, params)).rows[0]?.n ?? 0);
+  return n > COUNT_CAP ? { total: COUNT_CAP, exact: false, source: 'capped' } : { total: n, exact: true, source: 'counted' };
 }
 
 /** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored. */

@@ -15,8 +15,7 @@ import path from 'node:path';
 import { openRuntime, type Runtime } from '../../services/runtime.ts';
 import { loadConfig } from '../../services/config.ts';
 import { addRunPaths, createRun, runProgress, setRunTotal } from '../../store/runs.ts';
-import { loadSignatures } from '../../signatures/loader.ts';
-import { runScan } from '../../scanner/scan.ts';
+import { referenceFindings } from '../helpers/reference-scan.ts';
 import { buildServiceCache } from '../helpers/service-cache.ts';
 import { startPrivateRedis } from '../helpers/private-redis.ts';
 import { startPrivatePostgres } from '../helpers/private-postgres.ts';
@@ -76,7 +75,9 @@ function faultyCache(dir: string): { server: Server; url: Promise<string>; plan:
     get plan() {
       return state.plan;
     },
+    /** A new plan counts every NAR's requests from 1 again. */
     set plan(p) {
+      seen.clear();
       state.plan = p;
     },
     inFlight,
@@ -110,23 +111,21 @@ async function main(): Promise<number> {
     return w;
   };
   const results: Result[] = [];
+  const cleanup = async (): Promise<void> => {
+    for (const w of workers) w.kill('SIGKILL');
+    await runtime.close().catch(() => undefined);
+    host.server.closeAllConnections();
+    host.server.close();
+    await redis.stop().catch(() => undefined);
+    try {
+      pg.stop();
+    } catch {}
+  };
+  // Interrupted: the private servers and workers go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   try {
     log('chaos: the reference, a clean scan in one process…');
-    const reference = new Set<string>();
-    await runScan({
-      cacheUrl: `file://${cache.dir}`,
-      cacheOptions: {},
-      ruleSources: loadSignatures().sources,
-      binaryOnly: true,
-      matchOptions: {},
-      decompress: {},
-      paths: cache.storePaths,
-      concurrency: 2,
-      threads: 1,
-      onResult: (r) => {
-        for (const f of r.findings) reference.add(`${f.storePath}|${f.file}|${f.library}|${f.version}`);
-      },
-    });
+    const reference = await referenceFindings(`file://${cache.dir}`, cache.storePaths);
     startWorker();
     startWorker();
     const safe = <T>(f: () => Promise<T>) => () => f().catch(() => null);
@@ -203,14 +202,7 @@ async function main(): Promise<number> {
       });
     }
   } finally {
-    for (const w of workers) w.kill('SIGKILL');
-    await runtime.close().catch(() => undefined);
-    host.server.closeAllConnections();
-    host.server.close();
-    await redis.stop().catch(() => undefined);
-    try {
-      pg.stop();
-    } catch {}
+    await cleanup();
   }
   const survived = results.filter((r) => r.ok);
   const faults = survived.reduce((n, r) => n + r.faults, 0);

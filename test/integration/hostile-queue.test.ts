@@ -9,8 +9,7 @@ import path from 'node:path';
 import { openRuntime, type Runtime } from '../../services/runtime.ts';
 import { loadConfig } from '../../services/config.ts';
 import { addRunPaths, createRun, runProgress, setRunTotal } from '../../store/runs.ts';
-import { loadSignatures } from '../../signatures/loader.ts';
-import { runScan } from '../../scanner/scan.ts';
+import { referenceFindings } from '../helpers/reference-scan.ts';
 import { JobProcessor } from '../../workers/queue/job-processor.ts';
 import { startBullWorker } from '../../workers/queue/bullmq-worker.ts';
 import { startReconciler, type Reconciler } from '../../workers/queue/reconciler.ts';
@@ -61,21 +60,7 @@ afterAll(async () => {
 
 describe('Redis restarted without saving, mid-run (M1)', () => {
   it('the reconciler enqueues the lost jobs again; the run completes with the findings of a clean scan', async () => {
-    const reference = new Set<string>();
-    await runScan({
-      cacheUrl: `file://${cache.dir}`,
-      cacheOptions: {},
-      ruleSources: loadSignatures().sources,
-      binaryOnly: true,
-      matchOptions: {},
-      decompress: {},
-      paths: cache.storePaths,
-      concurrency: 2,
-      threads: 1,
-      onResult: (r) => {
-        for (const f of r.findings) reference.add(`${f.storePath}|${f.file}|${f.library}|${f.version}`);
-      },
-    });
+    const reference = await referenceFindings(`file://${cache.dir}`, cache.storePaths);
     expect(reference.size).toBeGreaterThan(1);
 
     const runId = await createRun(runtime.db, { source: { kind: 'paths', label: 'redis restart' }, cacheUrl: base, rulesetDigest: runtime.signatures.digest });

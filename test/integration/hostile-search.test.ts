@@ -181,3 +181,40 @@ describe('bad numbers and NUL bytes (L2)', () => {
     expect((p.json() as { parameter: string }).parameter).toBe('paths[0]');
   });
 });
+
+describe('/v1/vendors under load (M9): a cheap total and keyset pages', () => {
+  it('counts a completed run once per query, and pages by cursor through every row exactly once', async () => {
+    await runtime.db.exec(`
+      INSERT INTO runs (source, cache_url, ruleset_digest, state, finished_at) VALUES ('{"kind":"paths","label":"m9"}', 'file:///m9', 'm9', 'completed', now());
+      INSERT INTO store_paths (path, hash, pname, version)
+        SELECT '/nix/store/' || lpad(i::text, 32, 'm') || '-m9pkg' || i || '-1.0', lpad(i::text, 32, 'm'), 'm9pkg' || i, '1.0' FROM generate_series(1, 300) i;
+      INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) SELECT 'sha256:m9-' || i, 'm9', 1, 1 FROM generate_series(1, 300) i;
+    `);
+    const run = Number((await runtime.db.query<{ id: string }>("SELECT id FROM runs WHERE ruleset_digest = 'm9'")).rows[0]?.id);
+    await runtime.db.exec(`
+      INSERT INTO run_paths (run_id, store_path_id, status, nar_scan_id)
+        SELECT ${run}, sp.id, 'scanned', ns.id FROM store_paths sp JOIN nar_scans ns ON ns.nar_hash = 'sha256:m9-' || substring(sp.pname from 6) WHERE sp.pname LIKE 'm9pkg%';
+      INSERT INTO findings (nar_scan_id, file, library, version, version_key, rule, confidence, evidence, matches)
+        SELECT ns.id, 'lib/f' || g, 'libwebp', '1.' || (g % 4), '0000000001.' || lpad((g % 4)::text, 10, '0') || ',', 'r' || (g % 2), 'high', 'e', '[]'
+        FROM nar_scans ns, generate_series(1, 3) g WHERE ns.ruleset_digest = 'm9';
+    `);
+    const url = `/v1/vendors?library=libwebp&version=%3C1.3&run=${run}&limit=50`;
+    const first = await get(url);
+    expect(first).toMatchObject({ total: 600, totalExact: true, totalSource: 'counted' });
+    expect((await get(url))['totalSource']).toBe('cached');
+    const seen: string[] = [];
+    let next = first['next'] as string | null;
+    for (const r of first['results'] as { storePath: string; file: string }[]) seen.push(`${r.storePath}/${r.file}`);
+    while (next) {
+      const page = await get(`${url}&after=${next}`);
+      for (const r of page['results'] as { storePath: string; file: string }[]) seen.push(`${r.storePath}/${r.file}`);
+      next = page['next'] as string | null;
+    }
+    expect(seen.length).toBe(first['total']);
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual([...seen].sort());
+    const bad = await app.inject({ method: 'GET', url: `${url}&after=nonsense` });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json() as { parameter: string }).parameter).toBe('after');
+  });
+});

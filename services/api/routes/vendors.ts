@@ -1,6 +1,6 @@
 // GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
 import type { FastifyPluginAsync } from 'fastify';
-import { isKnownLibrary, vendors, type UnknownMode } from '../../../store/queries.ts';
+import { isKnownLibrary, vendors, type UnknownMode, type VendorsCursor } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
@@ -16,6 +16,20 @@ interface VendorsQuery {
   unknown: UnknownMode;
   limit: number;
   offset: number;
+  after?: string;
+}
+
+/** The `next` of a page, as the client passes it back in `after`: opaque, URL-safe. */
+function encodeCursor(c: VendorsCursor): string {
+  return Buffer.from(JSON.stringify([c.path, c.file, c.rule])).toString('base64url');
+}
+
+function decodeCursor(s: string): VendorsCursor {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string' && !x.includes('\0'))) return { path: v[0], file: v[1], rule: v[2] };
+  } catch {}
+  throw new BadRequestError('after', 'after must be the "next" of a previous page');
 }
 
 export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
@@ -39,7 +53,8 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             vendored: { type: 'string', enum: ['true', 'false', 'any'], default: 'true' },
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+            after: { type: 'string', maxLength: 2000, description: 'keyset pagination: the "next" of the previous page (fast at any depth; offset is then ignored)' },
           },
         },
       },
@@ -56,10 +71,23 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         }
       }
       const run = await answerRun(deps, q);
-      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset });
+      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset, ...(q.after !== undefined ? { after: decodeCursor(q.after) } : {}) });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
-      return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
+      // The total is exact for a completed run (counted once per query, then cached); while a run goes on, "at least" past 10,000.
+      return {
+        run,
+        library: q.library,
+        version: q.version ?? null,
+        total: result.total,
+        totalExact: result.totals.exact,
+        totalSource: result.totals.source,
+        suppressed,
+        limit: q.limit,
+        offset: q.offset,
+        next: result.next ? encodeCursor(result.next) : null,
+        results: copies,
+      };
     },
   );
 };
