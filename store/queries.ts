@@ -68,7 +68,8 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
   const counted = `SELECT count(*) AS n ${from}`;
   // Keyset: the rows after the cursor in the page order, found through the same indexes (no OFFSET to skip).
-  const pageWhere = q.after ? ` AND (sp.path, f.file, f.rule) > ($${params.length + 3}, $${params.length + 4}, $${params.length + 5})` : '';
+  // `sp.path >= cursor` alone is what lets the store_paths index start at the cursor instead of the first path.
+  const pageWhere = q.after ? ` AND sp.path >= $${params.length + 3} AND (sp.path, f.file, f.rule) > ($${params.length + 3}, $${params.length + 4}, $${params.length + 5})` : '';
   return {
     count: counted,
     page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
@@ -142,7 +143,24 @@ export interface LibraryRow {
   vendoredCopies: number;
 }
 
+/** A completed run's libraries never change: counted once per run (per database), bounded. */
+const completedLibraries = new WeakMap<Queryable, Map<number, LibraryRow[]>>();
+
 export async function libraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
+  const known = completedLibraries.get(db)?.get(runId);
+  if (known) return known;
+  const rows = await countLibraries(db, runId);
+  const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
+  if (state.rows[0]?.state === 'completed') {
+    let runs = completedLibraries.get(db);
+    if (!runs) completedLibraries.set(db, (runs = new Map()));
+    if (runs.size >= 64) runs.delete(runs.keys().next().value as number);
+    runs.set(runId, rows);
+  }
+  return rows;
+}
+
+async function countLibraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT f.library, f.version, count(*) AS copies, count(DISTINCT rp.store_path_id) AS store_paths,
             count(*) FILTER (WHERE ${VENDORED}) AS vendored_copies
