@@ -4,24 +4,17 @@
 // deep pages (keyset `after`, and `offset`), and /v1/libraries. Targets: ≥ 200 req/s and p99 ≤
 // 250 ms for the first page, no page slower than 500 ms.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
+import { freePort } from '../test/helpers/free-port.ts';
+import { seedMillionFindings } from '../test/helpers/seed-findings.ts';
 
 const ADMIN = process.env['VENDORSCAN_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = process.env['BENCH_SECONDS'] ?? '10';
 const bin = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', 'bin', 'vendorscan.mjs');
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 // BENCH_DB: reuse a database a run with BENCH_KEEP=1 left (seeding takes a minute).
 const reuse = process.env['BENCH_DB'];
@@ -37,17 +30,7 @@ try {
   await migrate(db);
   log(reuse ? `reusing ${reuse}` : 'seeding 1,000,000 findings over 200,000 store paths…');
   const seeded = Date.now();
-  if (!reuse) await db.exec(`
-    INSERT INTO runs (source, cache_url, ruleset_digest, state, total, started_at, finished_at) VALUES ('{"kind":"paths","label":"bench"}', 'file:///bench', 'd', 'completed', 200000, now(), now());
-    INSERT INTO store_paths (path, hash, pname, version)
-      SELECT '/nix/store/' || lpad(i::text, 32, '0') || '-pkg' || i || '-1.0', lpad(i::text, 32, '0'), 'pkg' || i, '1.0' FROM generate_series(1, 200000) i;
-    INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) SELECT 'sha256:' || i, 'd', 1, 1 FROM generate_series(1, 200000) i;
-    INSERT INTO run_paths (run_id, store_path_id, status, nar_scan_id) SELECT 1, i, 'scanned', i FROM generate_series(1, 200000) i;
-    INSERT INTO findings (nar_scan_id, file, library, version, version_key, rule, confidence, evidence, matches)
-      SELECT (i % 200000) + 1, 'lib/f' || i, (ARRAY['libpng','zlib','libvpx','freetype','libwebp'])[i % 5 + 1], '1.' || (i % 7), '0000000001.' || lpad((i % 7)::text, 10, '0') || ',', 'r', 'high', 'e', '[]'
-      FROM generate_series(1, 1000000) i;
-    ANALYZE;
-  `);
+  if (!reuse) await seedMillionFindings(db);
   log(`seeded in ${((Date.now() - seeded) / 1000).toFixed(0)} s`);
   const port = await freePort();
   server = spawn(process.execPath, [bin, 'serve', '--port', String(port)], { env: { ...process.env, DATABASE_URL: url.href, VENDORSCAN_CACHE: 'file:///nonexistent' }, stdio: ['ignore', 'ignore', 'pipe'] });

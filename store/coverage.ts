@@ -50,8 +50,8 @@ export async function runCoverage(db: Queryable, runId: number): Promise<RunCove
   if (known) return known;
   const c = await countCoverage(db, runId);
   if (c?.state === 'completed') {
-    let runs = completedCoverage.get(db);
-    if (!runs) completedCoverage.set(db, (runs = new Map()));
+    const runs = completedCoverage.get(db) ?? new Map();
+    completedCoverage.set(db, runs);
     if (runs.size >= COVERAGE_CACHE_SIZE) runs.delete(runs.keys().next().value as number);
     runs.set(runId, c);
   }

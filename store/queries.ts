@@ -152,8 +152,8 @@ export async function libraries(db: Queryable, runId: number): Promise<LibraryRo
   const rows = await countLibraries(db, runId);
   const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
   if (state.rows[0]?.state === 'completed') {
-    let runs = completedLibraries.get(db);
-    if (!runs) completedLibraries.set(db, (runs = new Map()));
+    const runs = completedLibraries.get(db) ?? new Map();
+    completedLibraries.set(db, runs);
     if (runs.size >= 64) runs.delete(runs.keys().next().value as number);
     runs.set(runId, rows);
   }

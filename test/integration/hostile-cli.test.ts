@@ -4,11 +4,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addToStore, makeBinaryCache } from '../helpers/nix.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { openResultsStore } from '../../store/migrate.ts';
 import { createSearch } from '../../store/searches.ts';
 
@@ -80,14 +80,6 @@ describe('vendorscan search', () => {
     expect(vendorscan(['search', 'cancel', 'x1'], env).code).toBe(2);
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('serve and SIGTERM', () => {
   it('exits after SIGTERM while a runaway rule is matching', async () => {
