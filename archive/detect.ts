@@ -19,6 +19,11 @@ const BZ_BLOCK = [0x31, 0x41, 0x59, 0x26, 0x53, 0x59] as const;
 const BZ_EMPTY = [0x17, 0x72, 0x45, 0x38, 0x50, 0x90] as const;
 const USTAR = [0x75, 0x73, 0x74, 0x61, 0x72] as const;
 
+/** The first 17 bytes of an asar (its Pickle start and the JSON's `{`): its header may run far past them. */
+export function isAsarStart(b: Uint8Array): boolean {
+  return b.length >= 17 && u32(b, 0) === 4 && b[16] === 0x7b;
+}
+
 export function isAsar(b: Uint8Array): boolean {
   if (b.length < 17 || u32(b, 0) !== 4) return false;
   const headerSize = u32(b, 4);

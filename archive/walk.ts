@@ -4,9 +4,9 @@
 // and zstd are layers, not levels: `x.tar.gz!/file`. Grammar: none of its own. Everything a
 // reader meets becomes a warning `<archive path>: <what>`; only the caller's own exceptions
 // (thrown by onMember) leave the walk.
-import { decompress, normaliseMemberName, q, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
+import { decompress, normaliseMemberName, q, u32, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
 import type { ReaderContext } from './context.ts';
-import { isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
+import { isAsarStart, isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
 import { readAsar } from './asar.ts';
 import { readTar } from './tar.ts';
@@ -183,7 +183,9 @@ export class Walk {
     if (head && head.length < 512 && !whole) head = null; // held back in the decoder: look at all of it
     if (head && !isTar(head)) return;
     if (!peek.ok && !peek.overCap && whole) return; // corrupt, and all of it was seen: no archive
-    const cap = Math.min(this.budget.remainingBytes(), ratioCap(this.limits, b.length));
+    // The decompressed tar is held whole: no larger than a member may be (the memory bound).
+    const ratio = ratioCap(this.limits, b.length);
+    const cap = Math.min(this.budget.remainingBytes(), ratio, this.limits.maxMemberBytes);
     const r = whole && peek.ok ? peek : this.decompress(path, kind, b, cap);
     if (!r.ok) {
       if (!r.overCap) {
@@ -191,9 +193,11 @@ export class Walk {
         return;
       }
       const why =
-        cap < this.budget.remainingBytes()
+        cap === ratio
           ? `decompresses past ${cap} bytes, over ${this.limits.maxRatio}:1 (a bomb)`
-          : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
+          : cap === this.limits.maxMemberBytes
+            ? `decompresses past the ${cap}-byte member cap (a tar too big to hold)`
+            : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
       this.warn(path, `${kind} layer ${why}; not opened`);
       return;
     }
@@ -264,7 +268,7 @@ export class ArchiveStream {
       return;
     }
     this.append(chunk);
-    if (this.mode === 'sniff' && this.length >= 512) {
+    if (this.mode === 'sniff' && this.length >= 512 && !this.awaitingAsarHeader()) {
       this.format = sniffArchive(this.buf.subarray(0, this.length), false);
       this.mode = this.format === null ? 'ignore' : 'buffer';
       if (this.mode === 'ignore') this.buf = new Uint8Array(0);
@@ -300,6 +304,18 @@ export class ArchiveStream {
     this.length = 0;
     this.mode = 'ignore';
     return this.walk.result(this.format);
+  }
+
+  /**
+   * An asar's JSON header (thousands of entries: hundreds of KiB) may run past the first chunk;
+   * it is recognised only whole, so a file that starts like one is held until its header is in
+   * (or the header cap says it cannot be one).
+   */
+  private awaitingAsarHeader(): boolean {
+    const b = this.buf.subarray(0, this.length);
+    if (!isAsarStart(b)) return false;
+    const headerSize = u32(b, 4);
+    return headerSize <= this.walk.limits.maxHeaderBytes && this.length < headerSize + 8;
   }
 
   private append(chunk: Uint8Array): void {

@@ -32,6 +32,13 @@ export function buildCorpus(manifest: string, out: string): BuiltCorpus {
   const stamp = path.join(out, 'store-paths.txt');
   const fresh = existsSync(stamp) && statSync(stamp).mtimeMs > statSync(manifest).mtimeMs && existsSync(path.join(out, 'cache', 'nix-cache-info'));
   if (!fresh) {
+    // "# prepare: SCRIPT OUTDIR" builds local files the manifest names (archives made from real
+    // binaries), both paths relative to the manifest's folder.
+    const prepare = /^# prepare: (\S+) (\S+)$/m.exec(readFileSync(manifest, 'utf8'));
+    if (prepare) {
+      const dir = path.dirname(manifest);
+      execFileSync('bash', [path.resolve(dir, prepare[1] ?? ''), path.resolve(dir, prepare[2] ?? '')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    }
     execFileSync('bash', [path.join(sharedCorpus, 'build-cache.sh'), manifest, out, compression], {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local' },
@@ -77,7 +84,8 @@ export function score(truth: Truth[], findings: FileFinding[]): { libraries: Map
   const unlisted: string[] = [];
   const storeName = (p: string): string => path.basename(p).slice(33);
   for (const t of truth) {
-    const here = findings.filter((f) => storeName(f.storePath) === t.store && f.file === t.file);
+    // An archive's truth covers its members (`app.jar!/natives/libfoo.so`), at any depth.
+    const here = findings.filter((f) => storeName(f.storePath) === t.store && (f.file === t.file || f.file.startsWith(`${t.file}!/`)));
     for (const f of here) {
       if (t.expect.size === 0) {
         lib(f.library).falsePositives++;

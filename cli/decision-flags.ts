@@ -3,8 +3,7 @@
 // and copies as a table or JSON lines (the other formats come from services/output/).
 import type { Config } from '../services/config.ts';
 import { loadDecisionContext, type DecisionContext } from '../services/decisions/context.ts';
-import type { Copy } from '../services/decisions/copies.ts';
-import { UsageError } from './usage-error.ts';
+import { FORMAT_USAGE } from './output-format.ts';
 
 export const decisionFlags = {
   advisories: { type: 'string' },
@@ -19,16 +18,8 @@ export const decisionUsage = `  --advisories DIR     more OSV advisories beside 
                        maintainers, homepage, position, links (env VENDORSCAN_PACKAGES)
   --triage FILE        triage file, TOML [[suppress]] entries (env VENDORSCAN_TRIAGE)
   --include-suppressed also the copies the triage file hides, with its reasons
-  --format table|jsonl output (default table)
+  ${FORMAT_USAGE}
 `;
-
-export type CopyFormat = 'table' | 'jsonl';
-
-export function copyFormat(value: string | undefined): CopyFormat {
-  const format = value ?? 'table';
-  if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${value}"`);
-  return format;
-}
 
 export function decisionContext(v: { advisories?: string; packages?: string; triage?: string }, config: Config): DecisionContext {
   return loadDecisionContext({
@@ -44,29 +35,4 @@ export function suppressedNote(suppressed: number, includeSuppressed: boolean): 
   return includeSuppressed ? ` ${suppressed} suppressed by triage (shown).` : ` ${suppressed} suppressed by triage (--include-suppressed shows them).`;
 }
 
-export function versionText(c: Pick<Copy, 'version' | 'versionRaw'>): string {
-  return c.version ?? (c.versionRaw ? `? (${c.versionRaw})` : '?');
-}
-
-/** Copies as an aligned table: package, library version, file, advisories, attribution when known. */
-export function copiesTable(copies: readonly Copy[], indent = '  '): string {
-  if (copies.length === 0) return `${indent}(none)\n`;
-  const header = ['PACKAGE', 'LIBRARY', 'VERSION', 'CONFIDENCE', 'ADVISORIES', 'FILE'];
-  const withAttr = copies.some((c) => c.attribute !== null);
-  if (withAttr) header.push('ATTRIBUTE', 'MAINTAINERS');
-  const rows = copies.map((c) => {
-    const row = [
-      `${c.pname}${c.packageVersion ? ` ${c.packageVersion}` : ''}${c.vendored ? '' : ' (own)'}`,
-      c.library,
-      versionText(c),
-      c.confidence,
-      c.advisories.join(',') || '-',
-      `${c.storePath}${c.file ? `/${c.file}` : ''}${c.triage ? `  [suppressed: ${c.triage.map((t) => t.reason).join('; ')}]` : ''}`,
-    ];
-    if (withAttr) row.push(c.attribute ?? '-', c.maintainers.join(',') || '-');
-    return row;
-  });
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => indent + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
-}
+export { copiesTable, versionText } from '../services/output/table.ts';

@@ -8,9 +8,11 @@ import { previousRunOfScope } from '../store/diff.ts';
 import { loadConfig } from '../services/config.ts';
 import { diffRuns } from '../services/decisions/answers.ts';
 import type { Copy } from '../services/decisions/copies.ts';
+import { renderExport, rowsFromDiff } from '../services/output/index.ts';
+import { parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, type Command, type CommandIO } from './flags.ts';
-import { copiesTable, copyFormat, decisionContext, decisionFlags, decisionUsage, suppressedNote, versionText } from './decision-flags.ts';
+import { copiesTable, decisionContext, decisionFlags, decisionUsage, suppressedNote, versionText } from './decision-flags.ts';
 
 const usage = `Usage: vendorscan diff [--from RUN] [--to RUN] [options]
 
@@ -42,7 +44,7 @@ async function diffCommand(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
-  const format = copyFormat(v.format);
+  const format = parseFormatFlag(v.format);
   const config = loadConfig(io.env);
   const ctx = decisionContext(v, config);
   const includeSuppressed = v['include-suppressed'] ?? false;
@@ -66,6 +68,11 @@ async function diffCommand(argv: string[], io: CommandIO): Promise<number> {
       for (const c of d.changed) out('changed', c);
       for (const c of d.newlyAffected) out('newly-affected', c);
       for (const c of d.noLongerAffected) out('no-longer-affected', c);
+      return 0;
+    }
+    if (format !== 'table') {
+      io.stderr.write(`From: ${coverageLine(d.from, 'asked')}\nTo:   ${coverageLine(d.to, 'asked')}${suppressedNote(d.suppressed, includeSuppressed)}\n`);
+      io.stdout.write(renderExport(format, { rows: rowsFromDiff(d), coverage: d.to, title: `changes from run ${from} to run ${to}` }));
       return 0;
     }
     io.stdout.write(`From: ${coverageLine(d.from, 'asked')}\nTo:   ${coverageLine(d.to, 'asked')}${suppressedNote(d.suppressed, includeSuppressed)}\n`);

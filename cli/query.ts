@@ -11,7 +11,9 @@ import { openResultsStore } from '../store/migrate.ts';
 import { CHANNEL_NAME, loadConfig } from '../services/config.ts';
 import { affectedBy, decorateRows } from '../services/decisions/answers.ts';
 import type { Copy } from '../services/decisions/copies.ts';
-import { copiesTable, copyFormat, decisionContext, decisionFlags, decisionUsage, suppressedNote } from './decision-flags.ts';
+import { copiesTable, decisionContext, decisionFlags, decisionUsage, suppressedNote } from './decision-flags.ts';
+import { renderExport } from '../services/output/index.ts';
+import { parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -28,7 +30,8 @@ const usage = `Usage: vendorscan query (--library NAME [--version RANGE] | --adv
   --all                also the library's own packages (default: vendored copies only)
   --limit N            rows (default 1000)
 ${decisionUsage}
-  The first line says what the answer covers; "INCOMPLETE" when more than 1 % of the scope failed.
+  The first line says what the answer covers (on stderr for every format but table); "INCOMPLETE"
+  when more than 1 % of the scope failed.
   Exit code 0 with an answer (even an empty one, under its coverage); 1 when no library scan
   can answer; 2 on bad arguments.
 `;
@@ -61,7 +64,7 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
   if (v.advisory && (v.version !== undefined || v.unknown !== undefined)) throw new UsageError('--version and --unknown go with --library; an advisory brings its own ranges');
   const unknown = (v.unknown ?? 'include') as UnknownMode;
   if (!['include', 'exclude', 'only'].includes(unknown)) throw new UsageError(`--unknown must be include, exclude or only, got "${v.unknown}"`);
-  const format = copyFormat(v.format);
+  const format = parseFormatFlag(v.format);
   let range: VersionRange | null = null;
   try {
     range = v.version ? parseVersionRange(v.version) : null;
@@ -103,6 +106,12 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
         for (const c of a.cannotTell) io.stdout.write(`${JSON.stringify({ run: coverage.runId, advisory: a.advisory.id, status: 'cannot-tell', ...c })}\n`);
         return 0;
       }
+      if (format !== 'table') {
+        io.stderr.write(header);
+        const title = `${a.advisory.id}: ${a.totalAffected} affected, then ${a.totalCannotTell} whose version cannot tell`;
+        io.stdout.write(renderExport(format, { rows: [...a.affected, ...a.cannotTell], coverage, title }));
+        return 0;
+      }
       const count = (n: number): string => `${n} ${v.all ? '' : 'vendored '}cop${n === 1 ? 'y' : 'ies'}`;
       io.stdout.write(header);
       io.stdout.write(`${a.advisory.id}${a.advisory.aliases.length ? ` (${a.advisory.aliases.join(', ')})` : ''}: ${a.advisory.summary ?? ''}\n`);
@@ -115,9 +124,10 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
     const result = await vendors(db, { runId: coverage.runId, library, range, vendored, unknown, limit, offset: 0 });
     const { copies, suppressed } = await decorateRows(db, ctx, coverage.runId, result.rows, includeSuppressed);
     const header = `${coverageLine(coverage, how)}${suppressedNote(suppressed, includeSuppressed)}\n`;
-    if (format === 'jsonl') {
+    if (format !== 'table') {
       io.stderr.write(header);
-      for (const c of copies) io.stdout.write(`${JSON.stringify({ run: coverage.runId, ...c })}\n`);
+      const title = `${v.all ? '' : 'vendored '}copies of ${library}${v.version ? ` ${v.version}` : ''}`;
+      io.stdout.write(renderExport(format, { rows: copies, coverage, title }));
       return 0;
     }
     io.stdout.write(header);

@@ -1,34 +1,11 @@
-// How scan results are written: findings as JSON lines (stream-friendly) or a table, and the
+// How scan results are written as a table (the other formats are services/output/'s), and the
 // closing summary with every failure and its reason.
 import type { FileFinding } from '../scanner/path-result.ts';
 import type { ScanSummary } from '../scanner/scan.ts';
 import { formatBytes, formatDuration } from './progress-bar.ts';
-import { storePathName } from '../nix/store-path.ts';
-
-export type OutputFormat = 'table' | 'jsonl';
 
 /** A finding with the advisories it falls under (ids), as every output carries them. */
 export type ReportedFinding = FileFinding & { advisories: string[]; triage?: { reason: string; until: string | null }[] };
-
-export function findingJson(f: ReportedFinding): string {
-  const { pname, version } = storePathName(f.storePath);
-  return JSON.stringify({
-    storePath: f.storePath,
-    pname,
-    packageVersion: version,
-    file: f.file,
-    rule: f.rule,
-    library: f.library,
-    version: f.version,
-    versionRaw: f.versionRaw,
-    confidence: f.confidence,
-    evidence: f.evidence,
-    vendored: f.vendored,
-    advisories: f.advisories,
-    ...(f.triage ? { triage: f.triage } : {}),
-    matches: f.matches,
-  });
-}
 
 export function findingsTable(findings: ReportedFinding[]): string {
   if (findings.length === 0) return 'No findings in the store paths scanned (see the summary for what was covered).\n';
@@ -56,5 +33,18 @@ export function summaryText(s: ScanSummary, reused = 0): string {
     lines.push('Failed:');
     for (const f of s.failures) lines.push(`  ${f.reason}`);
   }
+  lines.push(...warningLines(s.warnings));
   return `${lines.join('\n')}\n`;
+}
+
+/** Scanned store paths with per-file warnings: what inside their archives was not read, and why. */
+export function warningLines(warnings: { storePath: string; warnings: string[] }[]): string[] {
+  if (warnings.length === 0) return [];
+  const count = warnings.reduce((n, w) => n + w.warnings.length, 0);
+  const lines = [`Warnings (${count} in ${warnings.length} scanned store path${warnings.length === 1 ? '' : 's'}; the rest of each was scanned):`];
+  for (const w of warnings) {
+    lines.push(`  ${w.storePath}:`);
+    for (const line of w.warnings) lines.push(`    ${line}`);
+  }
+  return lines;
 }

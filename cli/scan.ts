@@ -19,10 +19,13 @@ import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
 import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
-import { findingJson, findingsTable, summaryText, type OutputFormat, type ReportedFinding } from './scan-report.ts';
+import { findingsTable, summaryText, type ReportedFinding } from './scan-report.ts';
 import { evaluateCopies } from '../advisories/evaluate.ts';
 import { loadDecisionContext } from '../services/decisions/context.ts';
 import { findingTriage } from '../services/decisions/copies.ts';
+import { jsonlLine, renderExport, rowFromFinding } from '../services/output/index.ts';
+import { runCoverage, type RunCoverage } from '../store/coverage.ts';
+import { FORMAT_USAGE, parseFormatFlag } from './output-format.ts';
 import { UsageError } from './usage-error.ts';
 import { parseFlags, positiveInt, type Command, type CommandIO } from './flags.ts';
 
@@ -52,7 +55,7 @@ How:
   --window-size B      window for larger files (default 64 MiB)
   --timeout MS         per-request timeout (default 30000)
   --retries N          retries on 5xx and connection errors (default 4)
-  --format table|jsonl output (default table); jsonl: one finding per line
+  ${FORMAT_USAGE}; jsonl: one finding per line as it is found
   --no-progress        no progress bar even on a TTY
   --resume RUN         finish run RUN, interrupted when its process died: the paths it settled
                        are kept, the rest scanned (its cache and source; give --path/--paths
@@ -120,8 +123,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     io.stdout.write(usage);
     return 0;
   }
-  const format = (v.format ?? 'table') as OutputFormat;
-  if (format !== 'table' && format !== 'jsonl') throw new UsageError(`--format must be table or jsonl, got "${v.format}"`);
+  const format = parseFormatFlag(v.format);
   const failOn = v['fail-on'] as FailOn | undefined;
   if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${v['fail-on']}"`);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
@@ -216,18 +218,21 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
       if (r.linkedNarScan !== undefined) reused++;
       const reported = judge(r.findings);
       if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
-      if (format === 'jsonl') for (const f of reported) io.stdout.write(`${findingJson(f)}\n`);
+      if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
       else findings.push(...reported);
     },
   };
   let summary: ScanSummary;
+  let coverage: RunCoverage | null = null;
   try {
     summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
+    if (db && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
     await db?.close();
   }
   bar?.clear();
   if (format === 'table') io.stdout.write(findingsTable(findings));
+  else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
   io.stderr.write(summaryText(summary, reused));
   if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
   if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
@@ -244,6 +249,11 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     return 3;
   }
   return 0;
+}
+
+/** Scan results arrive in completion order; exports list them by store path, file and library. */
+function byLocation(a: { storePath: string; file: string; library: string }, b: typeof a): number {
+  return a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file) || a.library.localeCompare(b.library);
 }
 
 function matchesFailOn(failOn: FailOn, f: ReportedFinding): boolean {

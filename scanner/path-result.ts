@@ -18,6 +18,12 @@ export interface PathResult {
   narBytes: number;
   files: number;
   findings: FileFinding[];
+  /**
+   * Per-file warnings of a scanned path: what the archive walker met inside its archives (a bomb,
+   * a header that lies, a cap reached), `file: what` or `archive!/member: what`. The path was still
+   * scanned; these say what in it was not read.
+   */
+  warnings?: string[];
   durationMs: number;
   /** Downloads begun again after the body broke off (a stall or reset mid-NAR). */
   retries?: number;

@@ -92,7 +92,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.skipFiles);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, undefined, deps.skipFiles);
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 
@@ -115,6 +115,8 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
       integrity.update(chunk);
       parser.write(chunk);
       deps.onBytes?.(0, chunk.length);
+      // A failed synchronous zlib call in an archive walk holds its engine until the loop turns.
+      if (visitor.takeWalked()) await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     // On an early exit the connection (and its concurrency slot) must be released at once.
@@ -124,6 +126,8 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   fileCheck?.verify();
   integrity.verify({ narHash: info.narHash, narSize: info.narSize });
   result.files = visitor.files;
+  const warnings = visitor.fileWarnings();
+  if (warnings.length > 0) result.warnings = warnings;
   return visitor.results();
 }
 

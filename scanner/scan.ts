@@ -22,6 +22,8 @@ export interface ScanProgress {
 
 export interface ScanSummary extends ScanProgress {
   failures: { storePath: string; reason: string }[];
+  /** Scanned paths with per-file warnings (archives not wholly read), each warning as found. */
+  warnings: { storePath: string; warnings: string[] }[];
   /** Starting the scan threads (loading code, compiling rules). */
   startupMs: number;
   /** Uncompressed NAR MB/s over the whole run. */
@@ -60,6 +62,7 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
     elapsedMs: 0,
   };
   const failures: ScanSummary['failures'] = [];
+  const warnings: ScanSummary['warnings'] = [];
   const report = (): void => {
     progress.elapsedMs = Date.now() - started;
     onProgress?.(progress);
@@ -84,6 +87,7 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
           failures.push({ storePath: result.storePath, reason: result.reason ?? 'unknown failure' });
         }
         progress.findings += result.findings.length;
+        if (result.warnings && result.warnings.length > 0) warnings.push({ storePath: result.storePath, warnings: result.warnings });
       });
       const tracked = job.finally(() => inFlight.delete(tracked));
       inFlight.add(tracked);
@@ -97,7 +101,7 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
   }
   report();
   const seconds = Math.max(progress.elapsedMs, 1) / 1000;
-  return { ...progress, failures, startupMs: started - begun, narMBps: progress.narBytes / 1e6 / seconds };
+  return { ...progress, failures, warnings, startupMs: started - begun, narMBps: progress.narBytes / 1e6 / seconds };
 }
 
 async function scanOne(pool: ScanThreadPool, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {

@@ -5,7 +5,7 @@ export type Confidence = 'high' | 'medium' | 'low';
 
 export type VersionReader =
   | { kind: 'regex'; from: string; regex: RegExp; map: Map<string, string> | null }
-  | { kind: 'packed'; from: string; offset: number; align: number };
+  | { kind: 'packed'; from: string; offset: number; align: number; encoding: 'u32le' | 'leb128' };
 
 export interface SignatureMeta {
   library: string;
@@ -68,7 +68,10 @@ export function signatureMeta(meta: MetaValues, strings: string[] | null): Signa
     const offset = meta['version_packed_offset'] ?? 0;
     const align = meta['version_packed_align'] ?? 1;
     if (typeof offset !== 'number' || typeof align !== 'number' || align < 1) throw new SignatureMetaError('meta version_packed_offset/align must be numbers');
-    version = { kind: 'packed', from: checkString('version_packed', packed), offset, align };
+    // u32le: x86 `mov eax, imm32`; leb128: a WebAssembly `i32.const` immediate.
+    const encoding = text('version_packed_encoding') ?? 'u32le';
+    if (encoding !== 'u32le' && encoding !== 'leb128') throw new SignatureMetaError(`meta version_packed_encoding must be u32le or leb128, not ${JSON.stringify(encoding)}`);
+    version = { kind: 'packed', from: checkString('version_packed', packed), offset, align, encoding };
   }
   return { library, evidence, confidence, version };
 }

@@ -6,7 +6,7 @@ import type { SignatureMeta } from './signature-meta.ts';
  * Bump when a version reader (or the version grammar it feeds) reads the same bytes differently:
  * the ruleset digest changes, so the next run rescans instead of linking findings read the old way.
  */
-export const VERSION_READERS_REVISION = 2;
+export const VERSION_READERS_REVISION = 3;
 
 export interface MatchedBytes {
   identifier: string;
@@ -37,11 +37,10 @@ export function readVersion(meta: SignatureMeta, strings: MatchedBytes[]): ReadV
   let found: string | null;
   if (reader.kind === 'packed') {
     const values = mine
-      .filter((s) => s.offset % reader.align === 0 && s.data.length >= reader.offset + 4)
-      .map((s) => {
-        const v = Buffer.from(s.data).readUInt32LE(reader.offset);
-        return `${v >>> 16}.${(v >>> 8) & 0xff}.${v & 0xff}`;
-      });
+      .filter((s) => s.offset % reader.align === 0 && s.data.length >= reader.offset + (reader.encoding === 'leb128' ? 1 : 4))
+      .map((s) => (reader.encoding === 'leb128' ? leb128(s.data, reader.offset) : Buffer.from(s.data).readUInt32LE(reader.offset)))
+      .filter((v): v is number => v !== null)
+      .map((v) => `${v >>> 16}.${(v >>> 8) & 0xff}.${v & 0xff}`);
     found = mostCommon(values);
   } else {
     const captured = mine.map((s) => reader.regex.exec(Buffer.from(s.data).toString('latin1'))?.[1]).filter((v): v is string => v !== undefined);
@@ -49,10 +48,22 @@ export function readVersion(meta: SignatureMeta, strings: MatchedBytes[]): ReadV
     if (found === null) return { version: null, raw: Buffer.from(mine[0]!.data).toString('latin1') };
     if (reader.map) {
       const mapped = reader.map.get(found);
-      if (mapped === undefined) return { version: null, raw: `${found} (not in version_map)` };
+      // A product version outside the pin table: say which, and that the library's is unknown.
+      if (mapped === undefined) return { version: null, raw: `${found} (product version not in the pin table: version unknown)` };
       found = mapped;
     }
   }
   if (found === null) return { version: null, raw: null };
   return VERSION.test(found) ? { version: found, raw: null } : { version: null, raw: found };
+}
+
+/** An unsigned LEB128 (a wasm i32.const of a small positive value) at `at`; null if it runs past 5 bytes or the data. */
+function leb128(data: Uint8Array, at: number): number | null {
+  let value = 0;
+  for (let i = 0; i < 5 && at + i < data.length; i++) {
+    const byte = data[at + i]!;
+    value += (byte & 0x7f) * 2 ** (7 * i);
+    if ((byte & 0x80) === 0) return value >>> 0;
+  }
+  return null;
 }

@@ -190,9 +190,9 @@ async function recordWithStorePath(db: Database, runId: number, rulesetDigest: s
     let narScanId: number | null = result.linkedNarScan ?? null;
     if (isNewScan(result)) {
       const inserted = await tx.query<{ id: string }>(
-        `INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) VALUES ($1, $2, $3, $4)
+        `INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files, warnings) VALUES ($1, $2, $3, $4, $5::jsonb)
          ON CONFLICT (nar_hash, ruleset_digest) DO UPDATE SET nar_hash = EXCLUDED.nar_hash RETURNING id`,
-        [result.narHash, rulesetDigest, result.narSize ?? result.narBytes, result.files],
+        [result.narHash, rulesetDigest, result.narSize ?? result.narBytes, result.files, JSON.stringify(result.warnings ?? [])],
       );
       narScanId = Number(inserted.rows[0]?.id);
       if (result.findings.length > 0) await insertFindings(tx, narScanId, result.findings);
@@ -312,6 +312,23 @@ export async function runFailures(db: Queryable, runId: number, limit = 1000): P
     [runId, limit],
   );
   return rows.map((r) => ({ storePath: r.path, status: r.status, reason: r.reason }));
+}
+
+/** Store paths of a run whose scan left per-file warnings (archives not wholly read), by path. */
+export async function runWarnings(db: Queryable, runId: number, limit = 1000): Promise<{ storePath: string; warnings: string[] }[]> {
+  const { rows } = await db.query<{ path: string; warnings: string[] | string }>(
+    `SELECT sp.path, ns.warnings FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN nar_scans ns ON ns.id = rp.nar_scan_id
+     WHERE rp.run_id = $1 AND jsonb_array_length(ns.warnings) > 0 ORDER BY sp.path LIMIT $2`,
+    [runId, limit],
+  );
+  return rows.map((r) => ({ storePath: r.path, warnings: typeof r.warnings === 'string' ? (JSON.parse(r.warnings) as string[]) : r.warnings }));
+}
+
+/** The per-file warnings of a stored NAR scan (a linked path reports them as its own). */
+export async function narScanWarnings(db: Queryable, narScanId: number): Promise<string[]> {
+  const { rows } = await db.query<{ warnings: string[] | string }>('SELECT warnings FROM nar_scans WHERE id = $1', [narScanId]);
+  const w = rows[0]?.warnings ?? [];
+  return typeof w === 'string' ? (JSON.parse(w) as string[]) : w;
 }
 
 /** The findings of a stored NAR scan, as the scanner reports them for `storePath`. */

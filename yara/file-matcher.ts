@@ -76,6 +76,11 @@ export class FileMatcher {
     rules.scanner.setMaxMatchesPerPattern(options.maxMatchesPerPattern ?? 64);
   }
 
+  /** Files up to this size are scanned whole; archive members are held to it too. */
+  get maxWholeFileSize(): number {
+    return this.maxWhole;
+  }
+
   begin(path: string, size: number): void {
     this.file = path;
     this.length = 0;
@@ -113,6 +118,28 @@ export class FileMatcher {
     this.seen = new Set();
     this.release();
     return hits;
+  }
+
+  /**
+   * Matches bytes already in memory (an archive member), without copying them and without
+   * touching the state of a file being fed through begin/data/end: members of a zip that is
+   * streamed are matched while the zip itself may still be open here. Larger than the whole-file
+   * cap, the bytes are scanned in overlapping windows over the same memory.
+   */
+  matchBytes(data: Uint8Array): RuleHit[] {
+    const view = Buffer.from(data.buffer, data.byteOffset, data.length);
+    const hits = new Map<string, RuleHit>();
+    const seen = new Set<string>();
+    if (view.length <= this.maxWhole) {
+      if (view.length > 0) this.collect(this.rules.scanner.scan(view), view, 0, hits, seen);
+      return [...hits.values()];
+    }
+    for (let start = 0; start < view.length; start += this.windowSize - this.overlap) {
+      const window = view.subarray(start, Math.min(view.length, start + this.windowSize));
+      this.collect(this.rules.scanner.scan(window), window, start, hits, seen);
+      if (start + window.length >= view.length) break;
+    }
+    return [...hits.values()];
   }
 
   /** Gives the buffer back to the pool (the next file takes one again). */

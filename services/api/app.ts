@@ -21,7 +21,7 @@ import { diffRoutes } from './routes/diff.ts';
 export type { ApiDeps } from './deps.ts';
 
 interface ValidationFailure {
-  validation?: { instancePath?: string; params?: { missingProperty?: string } }[];
+  validation?: { instancePath?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } }[];
   validationContext?: string;
   statusCode?: number;
 }
@@ -78,7 +78,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (e.validation) {
       const v = e.validation[0];
       const parameter = v?.params?.missingProperty ?? v?.instancePath?.replace(/^\//, '') ?? e.validationContext ?? 'request';
-      return reply.code(400).send({ error: 'bad request', code: 'VS_API_BAD_PARAMETER', parameter, message: messageOf(err) });
+      const allowed = v?.params?.allowedValues ? ` (${v.params.allowedValues.join(', ')})` : '';
+      return reply.code(400).send({ error: 'bad request', code: 'VS_API_BAD_PARAMETER', parameter, message: `${messageOf(err)}${allowed}` });
     }
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: messageOf(err) });
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });

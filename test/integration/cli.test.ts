@@ -84,7 +84,7 @@ describe('vendorscan scan', () => {
 
   it('refuses bad arguments with exit code 2 and says what was wrong', () => {
     expect(vendorscan(['scan'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/nothing to scan/) });
-    expect(vendorscan(['scan', '--path', '/nix/store/00000000000000000000000000000000-x', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be table or jsonl, got "xml"/) });
+    expect(vendorscan(['scan', '--path', '/nix/store/00000000000000000000000000000000-x', '--format', 'xml'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--format must be one of table, jsonl, csv, markdown, sarif, cyclonedx; got "xml"/) });
     expect(vendorscan(['scan', '--path', '/nix/store/00000000000000000000000000000000-x', '--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--concurrency must be a whole number/) });
     expect(vendorscan(['scan', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/bogus/) });
     expect(vendorscan(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command "frobnicate"/) });

@@ -14,6 +14,8 @@ import { makeBinaryCache } from '../helpers/nix.ts';
 import { buildApi } from '../../services/api/app.ts';
 import { openRuntime, type Runtime } from '../../services/runtime.ts';
 import { loadConfig } from '../../services/config.ts';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { cycloneDxValidator, sarifValidator, schemaErrors } from '../helpers/export-schemas.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const bin = path.join(repo, 'bin', 'vendorscan.mjs');
@@ -213,6 +215,47 @@ describe('vendorscan diff', () => {
   });
 });
 
+describe('exports of the answers', () => {
+  it('query --advisory --format markdown: the tracking-issue checklist, attributed, with the unknown version apart', async () => {
+    const md = await ok(['query', '--advisory', 'CVE-2023-4863', '--packages', packagesFile, '--format', 'markdown']);
+    expect(md).toMatch(/^## CVE-2023-4863: 1 affected, then 1 whose version cannot tell\n\nCoverage: Run 2: /);
+    const lines = md.split('\n').filter((l) => l.startsWith('- [ ] '));
+    expect(lines).toEqual([
+      expect.stringMatching(/^- \[ \] \[`demo-viewer`\]\(\S+\) 2\.0: libwebp version unknown in `bin\/viewer`$/),
+      expect.stringMatching(/^- \[ \] \[`signal-desktop`\]\(https:\/\/search\.nixos\.org\/packages\?channel=unstable&show=signal-desktop&query=signal-desktop\) 7\.0\.0: libwebp 1\.2\.4 in `lib\/libwebp\.so\.7` \(CVE-2023-1999, CVE-2023-4863\) — @alice `Bob Nohandle`$/),
+    ]);
+  });
+
+  it('diff --format sarif and cyclonedx: valid documents; SARIF says what changed against the baseline', async () => {
+    const sarif = JSON.parse(await ok(['diff', '--format', 'sarif'])) as { runs: { results: { baselineState: string; properties: Record<string, unknown> }[] }[] };
+    expect(schemaErrors(sarifValidator(), sarif)).toEqual([]);
+    const states = sarif.runs[0]!.results.map((r) => `${r.properties['change']} ${r.baselineState} ${r.properties['pname']}/${r.properties['library']}`).sort();
+    expect(states).toEqual([
+      'appeared new demo-viewer/libwebp',
+      'appeared new signal-desktop/libpng',
+      'appeared new signal-desktop/libwebp',
+      'changed updated libwebp/libwebp',
+      'disappeared absent libpng/libpng',
+      'newly-affected new signal-desktop/libpng',
+      'newly-affected new signal-desktop/libwebp',
+      'no-longer-affected absent libpng/libpng',
+      'no-longer-affected absent libwebp/libwebp',
+    ]);
+    const bom = JSON.parse(await ok(['diff', '--format', 'cyclonedx']));
+    expect(schemaErrors(cycloneDxValidator(), bom)).toEqual([]);
+  });
+
+  it('diff --format csv: one record per change, with what it was before', async () => {
+    const records = parseCsv(await ok(['diff', '--format', 'csv'])) as string[][];
+    const header = records[0] ?? [];
+    const col = (name: string): number => header.indexOf(name);
+    const changed = records.filter((r) => r[col('change')] === 'changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]?.[col('version')]).toBe('1.3.2');
+    expect(changed[0]?.[col('change_note')]).toBe(`was libwebp 1.2.4 in ${demoPath('libwebp-1.2.4')}/lib/libwebp.so.7`);
+  });
+});
+
 describe('the triage file', () => {
   const triage = (until: string): string => {
     const file = path.join(work, `triage-${until}.toml`);
@@ -307,6 +350,25 @@ describe('the API', () => {
     expect((body['changed'] as { after: { version: string } }[]).map((c) => c.after.version)).toEqual(['1.3.2']);
     expect((body['appeared'] as unknown[]).length).toBe(2); // the viewer's copy is suppressed
     expect((body['disappeared'] as { library: string }[]).map((c) => c.library)).toEqual(['libpng']);
+  });
+
+  it('answers an advisory and the diff in the export formats, with their media types', async () => {
+    const md = await app.inject({ method: 'GET', url: '/v1/advisories/CVE-2023-4863/affected?format=markdown' });
+    expect(md.statusCode).toBe(200);
+    expect(md.headers['content-type']).toBe('text/markdown; charset=utf-8');
+    expect(md.headers['content-disposition']).toBe('attachment; filename="CVE-2023-4863-affected-run2.md"');
+    expect(md.body).toMatch(/^- \[ \] \[`signal-desktop`\]\(\S+\) 7\.0\.0: libwebp 1\.2\.4 in `lib\/libwebp\.so\.7` \(CVE-2023-1999, CVE-2023-4863\) — @alice `Bob Nohandle`$/m);
+    // The configured triage file hides the viewer; includeSuppressed brings it back, marked.
+    expect(md.body).not.toMatch(/demo-viewer/);
+    const all = await app.inject({ method: 'GET', url: '/v1/advisories/CVE-2023-4863/affected?format=sarif&includeSuppressed=true' });
+    expect(all.headers['content-type']).toBe('application/sarif+json; charset=utf-8');
+    const log = all.json() as { runs: { results: { suppressions?: { justification: string }[]; properties: Record<string, unknown> }[] }[] };
+    expect(schemaErrors(sarifValidator(), log)).toEqual([]);
+    expect(log.runs[0]!.results.find((r) => r.properties['pname'] === 'demo-viewer')?.suppressions).toEqual([{ kind: 'external', status: 'accepted', justification: 'a viewer we do not ship' }]);
+    const cdx = await app.inject({ method: 'GET', url: '/v1/diff?format=cyclonedx' });
+    expect(cdx.headers['content-type']).toBe('application/vnd.cyclonedx+json; version=1.6; charset=utf-8');
+    expect(schemaErrors(cycloneDxValidator(), cdx.json())).toEqual([]);
+    expect((await get('/v1/diff?format=xml')).body).toMatchObject({ parameter: 'format' });
   });
 
   it('gives 404 for an unknown advisory and 400 for a run that does not exist', async () => {

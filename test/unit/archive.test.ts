@@ -185,6 +185,12 @@ describe('real archives', () => {
     expect(same(members.get(`lib.jar!/${SO}`), libz)).toBe(true);
   });
 
+  it('a tar.gz whose tar is larger than the member cap is not decompressed past it (the tar would be held whole)', () => {
+    const { result, members } = walk(file('plain.tar.gz'), 'plain.tar.gz', { maxMemberBytes: 64 * 1024 });
+    expect(members.size).toBe(0);
+    expect(result.warnings).toEqual(['plain.tar.gz: gzip layer decompresses past the 65536-byte member cap (a tar too big to hold); not opened']);
+  });
+
   it('nested jar in zip in tar.gz: a.tar.gz!/inner.zip!/lib.jar!/natives/…', () => {
     const { result, members } = walk(file('nested.tar.gz'), 'nested.tar.gz');
     expect(result.warnings).toEqual([]);
@@ -204,6 +210,15 @@ describe('real archives', () => {
     expect(result.warnings).toEqual([]);
     expect(same(members.get('app.asar!/package.json'), text)).toBe(true);
     expect(same(members.get('app.asar!/node_modules/zlib/build/Release/libz.so.1'), libz)).toBe(true);
+  });
+
+  it('asar streamed in 512-byte chunks: a JSON header longer than the first chunk is still recognised', () => {
+    const files = Array.from({ length: 200 }, (_, i) => ({ path: `node_modules/pkg${i}/index.js`, data: text }));
+    const asar = buildAsar([...files, { path: 'build/Release/libz.so.1', data: libz }]);
+    const { result, members } = stream(asar, 'app.asar', () => 512);
+    expect(result.format).toBe('asar');
+    expect(result.warnings).toEqual([]);
+    expect(same(members.get('app.asar!/build/Release/libz.so.1'), libz)).toBe(true);
   });
 
   it('asar inside a zip inside a tar', () => {

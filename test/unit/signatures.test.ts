@@ -10,6 +10,8 @@ import { compileRules } from '../../yara/rules.ts';
 import { FileMatcher } from '../../yara/file-matcher.ts';
 import { fileFindings } from '../../signatures/file-findings.ts';
 import { isBinaryObject } from '../../signatures/binary-object.ts';
+import { signatureMeta } from '../../signatures/signature-meta.ts';
+import { readVersion } from '../../signatures/version-reader.ts';
 import { runScan } from '../../scanner/scan.ts';
 import type { FileFinding } from '../../scanner/path-result.ts';
 import { buildCorpus, score, sharedCorpus, type BuiltCorpus } from '../../bench/corpus.ts';
@@ -143,5 +145,26 @@ describe('loading signatures', () => {
   it('two files defining one rule name are refused', () => {
     const dir = folderWith('dup.yar', readFileSync(path.join(DEFAULT_SIGNATURES_DIR, 'libvpx.yar'), 'utf8'));
     expect(() => loadSignatures(dir)).toThrow(/rule "libvpx_codec_version" is already defined in .*dup\.yar/);
+  });
+});
+
+describe('version readers for wasm and product pins', () => {
+  it('reads a LEB128 i32.const (a wasm WebPGetDecoderVersion body) and rejects a bad encoding name', () => {
+    const meta = signatureMeta({ library: 'libwebp', evidence: 'x', confidence: 'high', version_packed: '$fn', version_packed_offset: 3, version_packed_encoding: 'leb128' }, ['$fn']);
+    const body = Uint8Array.from([0x06, 0x00, 0x41, 0x80, 0x82, 0x04, 0x0b]); // 0x010100
+    expect(readVersion(meta, [{ identifier: '$fn', offset: 241044, data: body }])).toEqual({ version: '1.1.0', raw: null });
+    const six = Uint8Array.from([0x06, 0x00, 0x41, 0x80, 0x8c, 0x04, 0x0b]); // 0x010600
+    expect(readVersion(meta, [{ identifier: '$fn', offset: 7, data: six }]).version).toBe('1.6.0');
+    expect(() => signatureMeta({ library: 'l', evidence: 'x', confidence: 'high', version_packed: '$fn', version_packed_encoding: 'be' }, ['$fn'])).toThrow(/version_packed_encoding must be u32le or leb128/);
+  });
+
+  it('a product version outside the generated pin table is "version unknown", with the product version kept', () => {
+    const metas = ruleMetas(loadSignatures().sources);
+    const meta = signatureMeta(metas.get('libwebp_sharp_libvips_pin')!, null);
+    const at = (v: string): Uint8Array => Buffer.from(`\0${v}\0`, 'latin1');
+    expect(readVersion(meta, [{ identifier: '$vips', offset: 0, data: at('8.18.7') }])).toEqual({ version: '1.6.0', raw: null });
+    // 8.17.1 was built with libwebp 1.5.0 in one release and 1.6.0 in another: left out, not guessed.
+    expect(readVersion(meta, [{ identifier: '$vips', offset: 0, data: at('8.17.1') }])).toEqual({ version: null, raw: '8.17.1 (product version not in the pin table: version unknown)' });
+    expect(readVersion(meta, [{ identifier: '$vips', offset: 0, data: at('8.19.0') }]).version).toBeNull();
   });
 });

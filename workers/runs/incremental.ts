@@ -1,7 +1,7 @@
 // The incremental step before a scan: fetch the narinfo, and if this NAR was already scanned with
 // the same ruleset, settle the path by linking that scan: no download.
 import type { Queryable } from '../../store/database.ts';
-import { findNarScans, narScanFindings } from '../../store/runs.ts';
+import { findNarScans, narScanFindings, narScanWarnings } from '../../store/runs.ts';
 import type { BinaryCache } from '../../cache/binary-cache.ts';
 import type { NarInfo } from '../../nix/narinfo.ts';
 import { parseStorePath } from '../../nix/store-path.ts';
@@ -54,7 +54,11 @@ export function incrementalPrepare(db: Queryable, cache: BinaryCache, rulesetDig
   return async (input) => {
     const { settled: [done], toScan: [next] } = await prepareBatch(db, cache, rulesetDigest, [input]);
     if (done) {
-      if (withFindings && done.linkedNarScan !== undefined) done.findings = await narScanFindings(db, done.linkedNarScan, done.storePath);
+      if (withFindings && done.linkedNarScan !== undefined) {
+        done.findings = await narScanFindings(db, done.linkedNarScan, done.storePath);
+        const warnings = await narScanWarnings(db, done.linkedNarScan);
+        if (warnings.length > 0) done.warnings = warnings;
+      }
       return { done };
     }
     return next?.narInfo ? { narInfo: next.narInfo } : null;

@@ -6,6 +6,7 @@ import { advisoryList, affectedBy } from '../../decisions/answers.ts';
 import type { ApiDeps } from '../deps.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
 import { advisoryListSchema, affectedSchema, errorSchema } from '../decision-schemas.ts';
+import { exportFormatParam, sendExport, type ApiExportFormat } from '../export.ts';
 
 interface AnswerQuery {
   run?: string;
@@ -38,7 +39,7 @@ export const advisoriesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: AnswerQuery & { limit: number; offset: number } }>(
+  app.get<{ Params: { id: string }; Querystring: AnswerQuery & { limit: number; offset: number; format: 'json' | ApiExportFormat } }>(
     '/v1/advisories/:id/affected',
     {
       schema: {
@@ -48,15 +49,20 @@ export const advisoriesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) =
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { ...answerProperties, limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 } },
+          properties: { ...answerProperties, limit: { type: 'integer', minimum: 1, maximum: 5000, default: 1000 }, offset: { type: 'integer', minimum: 0, default: 0 }, format: exportFormatParam },
         },
         response: { 200: affectedSchema, 400: errorSchema, 404: errorSchema },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { runId } = await answerRun(deps, req.query);
       const q = req.query;
-      return affectedBy(deps.db, deps.decisions, runId, req.params.id, { vendoredOnly: q.vendored === 'true', includeSuppressed: q.includeSuppressed, limit: q.limit, offset: q.offset });
+      const a = await affectedBy(deps.db, deps.decisions, runId, req.params.id, { vendoredOnly: q.vendored === 'true', includeSuppressed: q.includeSuppressed, limit: q.limit, offset: q.offset });
+      if (q.format === 'json') return a;
+      // Affected first, then the copies whose version cannot tell (their advisories do not list this one).
+      const title = `${a.advisory.id}: ${a.totalAffected} affected, then ${a.totalCannotTell} whose version cannot tell`;
+      const rows = [...a.affected, ...a.cannotTell];
+      return sendExport(reply, q.format, { coverage: a.run, rows, total: a.totalAffected + a.totalCannotTell, title, filename: `${a.advisory.id}-affected-run${runId}` });
     },
   );
 };

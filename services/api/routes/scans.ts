@@ -1,6 +1,6 @@
 // /v1/scans: start a run of a channel or a path list (token), list runs, one run's progress.
 import type { FastifyPluginAsync } from 'fastify';
-import { addRunPaths, createRun, listRuns, runFailures, runProgress, setRunTotal, type RunSource } from '../../../store/runs.ts';
+import { addRunPaths, createRun, listRuns, runFailures, runWarnings, runProgress, setRunTotal, type RunSource } from '../../../store/runs.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { checkStorePaths, idParams, pathList, tokenGuard } from '../common.ts';
@@ -42,10 +42,10 @@ export const scansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
 
   app.get('/v1/scans', { schema: { tags: ['scans'], description: 'Runs, newest first.' } }, async () => ({ scans: await listRuns(deps.db) }));
 
-  app.get<{ Params: { id: string } }>('/v1/scans/:id', { schema: { tags: ['scans'], description: "A run's progress and failures.", params: idParams } }, async (req) => {
+  app.get<{ Params: { id: string } }>('/v1/scans/:id', { schema: { tags: ['scans'], description: "A run's progress, failures, and per-file warnings of scanned paths (archives not wholly read: a bomb, a lying header, a cap).", params: idParams } }, async (req) => {
     const id = Number(req.params.id);
     const progress = await runProgress(deps.db, id);
     if (!progress) throw new NotFoundError(`run ${id} does not exist`);
-    return { ...progress, failures: await runFailures(deps.db, id, 100) };
+    return { ...progress, failures: await runFailures(deps.db, id, 100), warnings: await runWarnings(deps.db, id, 100) };
   });
 };

@@ -1,4 +1,5 @@
-// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run.
+// GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run;
+// `format=` other than json answers in an export format (services/output/) with its media type.
 import type { FastifyPluginAsync } from 'fastify';
 import { isKnownLibrary, vendors, type UnknownMode, type VendorsCursor } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
@@ -6,6 +7,7 @@ import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
 import { answerRun, channelParam, runIdParam } from '../common.ts';
 import { decorateRows } from '../../decisions/answers.ts';
+import { exportFormatParam, sendExport, type ApiExportFormat } from '../export.ts';
 
 interface VendorsQuery {
   library: string;
@@ -17,6 +19,7 @@ interface VendorsQuery {
   limit: number;
   offset: number;
   after?: string;
+  format: 'json' | ApiExportFormat;
 }
 
 /** The `next` of a page, as the client passes it back in `after`: opaque, URL-safe. */
@@ -55,11 +58,12 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
             after: { type: 'string', maxLength: 2000, description: 'keyset pagination: the "next" of the previous page (fast at any depth; offset is then ignored)' },
+            format: exportFormatParam,
           },
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const q = req.query;
       if (!signatureLibraries.has(q.library) && !(await isKnownLibrary(deps.db, q.library))) throw new BadRequestError('library', `unknown library "${q.library}"`);
       let range: VersionRange | null = null;
@@ -74,6 +78,10 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset, ...(q.after !== undefined ? { after: decodeCursor(q.after) } : {}) });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
+      if (q.format !== 'json') {
+        const title = `${q.vendored === 'true' ? 'vendored ' : ''}copies of ${q.library}${q.version ? ` ${q.version}` : ''}`;
+        return sendExport(reply, q.format, { coverage: run, rows: copies, total: result.total, title, filename: `vendors-${q.library}-run${run.runId}` });
+      }
       // The total is exact for a completed run (counted once per query, then cached); while a run goes on, "at least" past 10,000.
       return {
         run,
