@@ -1,7 +1,7 @@
 // `npm run fuzz`: property-based fuzzing (fast-check) of every parser that reads untrusted bytes:
 // the narinfo and nix-cache-info parsers, the NAR parser (random chunking), the decompression
-// front (zstd frame walker, xz header reader, and the JS decoders behind them), and the binary
-// readers (ar archives, ELF). Inputs are random bytes and mutations (flips, cuts, splices) of real
+// front (zstd frame walker, xz header reader, and the JS decoders behind them), the binary
+// readers (ar archives, ELF) and the archive walker (zip, jar, tar, tar.gz, asar, nested). Inputs are random bytes and mutations (flips, cuts, splices) of real
 // samples made by real tools. A crash is any exception that is not the parser's own error type
 // (a TypeError, a RangeError, a hang past the per-input budget): fast-check shrinks it, this prints
 // the input as base64, and it becomes a case in test/unit/fuzz-regressions.test.ts.
@@ -17,6 +17,7 @@ import { xzFirstDictionary, zstdWindowGuard } from '../../decompress/limits.ts';
 import { decompress } from '../../decompress/decompress.ts';
 import { ArError, readAr, readArIndex } from '../../formats/ar.ts';
 import { ElfError, parseElf, readElfLinkage } from '../../formats/elf.ts';
+import { walkArchive } from '../../archive/index.ts';
 import { fuzzSamples } from './samples.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
@@ -114,6 +115,14 @@ const targets: Target[] = [
         parseElf(b);
         readElfLinkage(b);
       }, ElfError),
+  },
+  {
+    // walkArchive promises never to throw for anything in the input: every exception is a crash.
+    name: 'archives',
+    samples: s.archives,
+    run: (b) => {
+      walkArchive(b, { maxTotalBytes: 16 * 1024 * 1024 }, () => {});
+    },
   },
 ];
 

@@ -14,6 +14,7 @@ export interface FuzzSamples {
   xz: Uint8Array[];
   ars: Uint8Array[];
   elfs: Uint8Array[];
+  archives: Uint8Array[];
 }
 
 const NARINFO = `StorePath: /nix/store/0yz74dk9z0g5qdxsr1p11vgpvsd64yyr-libwebp-1.2.4
@@ -57,6 +58,19 @@ export function fuzzSamples(): FuzzSamples {
       return [];
     }
   });
+  // zip (python3's zipfile: stored and deflated members, a nested jar), tar and tar.gz of the tree.
+  const zip = tryExec('python3', ['-c', `import io,zipfile,sys
+inner=io.BytesIO()
+with zipfile.ZipFile(inner,'w') as z: z.writestr('lib/inner.so', b'libpng version 1.6.39'*10)
+out=io.BytesIO()
+with zipfile.ZipFile(out,'w') as z:
+  z.writestr('a.txt', b'hello '*50, compress_type=zipfile.ZIP_DEFLATED)
+  z.writestr('b.bin', bytes(range(256)))
+  z.writestr('nested.jar', inner.getvalue())
+sys.stdout.buffer.write(out.getvalue())`]);
+  const tar = tryExec('tar', ['-C', tree, '-cf', '-', '.']);
+  const tgz = tryExec('tar', ['-C', tree, '-czf', '-', '.']);
+  const archives = [zip, tar?.subarray(0, 16 * 1024) ?? null, tgz].filter((b): b is Buffer => b !== null);
   const enc = new TextEncoder();
   return {
     narinfos: [enc.encode(NARINFO), enc.encode(NARINFO.replace('Compression: xz', 'Compression: zstd').replace(/^References:.*\n/m, 'References: \n'))],
@@ -66,5 +80,6 @@ export function fuzzSamples(): FuzzSamples {
     xz,
     ars: ar ? [ar.subarray(0, 16 * 1024)] : [enc.encode('!<arch>\n')],
     elfs,
+    archives: archives.length > 0 ? archives : [enc.encode('PK\x03\x04')],
   };
 }
