@@ -40,10 +40,13 @@ function* walk(dir: string, seen = new Set<string>()): Generator<string> {
   }
 }
 
-function addAndCopy(trees: string[], cacheDir: string, compression: string): string[] {
-  const storePaths = trees.map((t) => execFileSync('nix-store', ['--add', t], { env: nixEnv, encoding: 'utf8' }).trim());
+function addAndCopy(trees: string[], cacheDir: string, compression: string, extra = ''): string[] {
+  const storePaths: string[] = [];
+  for (let i = 0; i < trees.length; i += 200) {
+    storePaths.push(...execFileSync('nix-store', ['--add', ...trees.slice(i, i + 200)], { env: nixEnv, encoding: 'utf8', maxBuffer: 1 << 26 }).trim().split('\n'));
+  }
   rmSync(cacheDir, { recursive: true, force: true });
-  execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${cacheDir}?compression=${compression}`, ...storePaths], {
+  execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${cacheDir}?compression=${compression}${extra}`, ...storePaths], {
     env: nixEnv,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -124,5 +127,59 @@ export function bigNarCache(minBytes = 1.05e9, source = '/usr/lib/x86_64-linux-g
     const storePaths = addAndCopy([staging], cacheDir, 'zstd');
     rmSync(path.dirname(staging), { recursive: true, force: true });
     return { cacheDir, storePaths, narBytes: narSize(storePaths[0] ?? '') };
+  });
+}
+
+/** Binaries over 100 MB that machines of this kind carry; the big-NAR corpus takes those present. */
+export const BIG_BINARIES = [
+  '/usr/lib/chromium/chromium',
+  '/root/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/libLLVM.so.22.1-rust-1.95.0-stable',
+  '/root/.rustup/toolchains/nightly-x86_64-unknown-linux-gnu/lib/libLLVM.so.22.1-rust-1.97.0-nightly',
+];
+
+/**
+ * One store path per big real binary (Debian's Chromium, 297 MB; the Rust toolchains' libLLVM,
+ * 200 MB each), xz-compressed by Nix (its parallel compression, to build it in minutes; xz -dc
+ * still decodes it on one core).
+ */
+export function bigBinariesCache(files = BIG_BINARIES): BenchCache & { largest: number[] } {
+  const present = files.filter((f) => existsSync(f) && lstatSync(f).size > 100e6);
+  if (present.length < 2) throw new Error(`big-NAR corpus: need at least 2 binaries over 100 MB, found ${present.length} of ${files.join(', ')}`);
+  const cache = load(`big-binaries-xz-${present.length}`, () => {
+    const staging = path.join(benchDir, 'big-binaries-staging');
+    rmSync(staging, { recursive: true, force: true });
+    const trees = present.map((file, i) => {
+      const tree = path.join(staging, `${path.basename(file).split('.')[0]}-${i}-1.0`);
+      mkdirSync(path.join(tree, 'lib'), { recursive: true });
+      cpSync(file, path.join(tree, 'lib', path.basename(file)));
+      return tree;
+    });
+    process.stderr.write(`bench: compressing ${present.length} binaries over 100 MB with xz (once, a few minutes)…\n`);
+    const cacheDir = path.join(benchDir, `big-binaries-xz-${present.length}`);
+    const storePaths = addAndCopy(trees, cacheDir, 'xz', '&parallel-compression=true');
+    rmSync(staging, { recursive: true, force: true });
+    return { cacheDir, storePaths, narBytes: storePaths.reduce((a, p) => a + narSize(p), 0) };
+  });
+  return { ...cache, largest: present.map((f) => lstatSync(f).size).sort((a, b) => b - a) };
+}
+
+/** `count` store paths holding one small real binary each (/bin/true plus a line, so each NAR differs), xz by Nix. */
+export function smallPathsCache(count = 2001): BenchCache {
+  return load(`small-${count}-xz`, () => {
+    const staging = path.join(benchDir, 'small-staging');
+    rmSync(staging, { recursive: true, force: true });
+    const binary = readFileSync('/bin/true');
+    const trees: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const t = path.join(staging, `pkg${i}-1.${i}`);
+      mkdirSync(path.join(t, 'bin'), { recursive: true });
+      writeFileSync(path.join(t, 'bin', 'tool'), Buffer.concat([binary, Buffer.from(`pkg ${i}\n`)]));
+      trees.push(t);
+    }
+    process.stderr.write(`bench: adding ${count} small store paths with Nix, xz (once)…\n`);
+    const cacheDir = path.join(benchDir, `small-${count}-xz`);
+    const storePaths = addAndCopy(trees, cacheDir, 'xz');
+    rmSync(staging, { recursive: true, force: true });
+    return { cacheDir, storePaths, narBytes: storePaths.reduce((a, p) => a + narSize(p), 0) };
   });
 }

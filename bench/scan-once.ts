@@ -26,6 +26,7 @@ process.stdout.write(
     startupMs: summary.startupMs,
     failed: summary.failures,
     findings: summary.findings,
+    scanned: summary.scanned,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   })}\n`,
 );

@@ -1,47 +1,15 @@
 // The service's figures, in the same `npm run bench`: how fast a re-run settles unchanged store
 // paths (target >= 500 paths/s), and how long from an emergency search's submission to its first
 // match. Embedded store (PGlite) and in-process jobs, over a cache served on 127.0.0.1.
-import { execFileSync } from 'node:child_process';
 import pg from 'pg';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRuntime } from '../services/runtime.ts';
 import { buildApi } from '../services/api/app.ts';
 import { serveDirectory } from '../test/helpers/http-server.ts';
-import { benchDir, libraryCache } from './bench-cache.ts';
+import { benchDir, bigBinariesCache, smallPathsCache, type BenchCache } from './bench-cache.ts';
 import { loadConfig } from '../services/config.ts';
-
-const nixEnv = { ...process.env, NIX_REMOTE: process.env['NIX_REMOTE'] ?? 'local' };
-
-/** `count` small store paths (a real binary each), in one file:// cache made by Nix. */
-function manyPathsCache(count = 2000): { cacheDir: string; storePaths: string[] } {
-  const manifest = path.join(benchDir, `many-${count}.json`);
-  if (existsSync(manifest)) {
-    const m = JSON.parse(readFileSync(manifest, 'utf8')) as { cacheDir: string; storePaths: string[] };
-    if (existsSync(m.cacheDir) && m.storePaths.every((p) => existsSync(p))) return m;
-  }
-  const staging = mkdtempSync(path.join(tmpdir(), 'vendorscan-many-'));
-  const binary = readFileSync('/bin/true');
-  const trees: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const t = path.join(staging, `pkg${i}-1.${i}`);
-    mkdirSync(path.join(t, 'bin'), { recursive: true });
-    writeFileSync(path.join(t, 'bin', 'tool'), Buffer.concat([binary, Buffer.from(`pkg ${i}`)]));
-    trees.push(t);
-  }
-  process.stderr.write(`bench: adding ${count} small store paths with Nix (once)…\n`);
-  const storePaths: string[] = [];
-  for (let i = 0; i < trees.length; i += 200) {
-    storePaths.push(...execFileSync('nix-store', ['--add', ...trees.slice(i, i + 200)], { env: nixEnv, encoding: 'utf8' }).trim().split('\n'));
-  }
-  const cacheDir = path.join(benchDir, `many-${count}`);
-  rmSync(cacheDir, { recursive: true, force: true });
-  execFileSync('nix', ['--extra-experimental-features', 'nix-command', 'copy', '--to', `file://${cacheDir}?compression=zstd`, ...storePaths], { env: nixEnv, stdio: ['ignore', 'ignore', 'pipe'] });
-  rmSync(staging, { recursive: true, force: true });
-  writeFileSync(manifest, JSON.stringify({ cacheDir, storePaths }));
-  return { cacheDir, storePaths };
-}
 
 async function until<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
   for (;;) {
@@ -69,8 +37,22 @@ async function rerunRate(label: string, storeEnv: Record<string, string>, many: 
   await runtime.close();
 }
 
+/** One file:// cache holding the narinfos and NARs of several (symbolic links, rebuilt each time). */
+function combinedCache(caches: BenchCache[]): string {
+  const dir = path.join(benchDir, 'combined');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'nar'), { recursive: true });
+  writeFileSync(path.join(dir, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+  for (const c of caches) {
+    for (const f of readdirSync(c.cacheDir)) if (f.endsWith('.narinfo')) symlinkSync(path.join(c.cacheDir, f), path.join(dir, f));
+    for (const f of readdirSync(path.join(c.cacheDir, 'nar'))) symlinkSync(path.join(c.cacheDir, 'nar', f), path.join(dir, 'nar', f));
+  }
+  return dir;
+}
+
 export async function serviceBench(): Promise<void> {
-  const many = manyPathsCache();
+  console.log('\n== service: embedded store and PostgreSQL, in-process jobs ==');
+  const many = smallPathsCache();
   const server = await serveDirectory(many.cacheDir);
   await rerunRate('embedded PGlite', { VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')) }, many, server.url);
   const admin = process.env['VENDORSCAN_BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -90,20 +72,26 @@ export async function serviceBench(): Promise<void> {
   }
   const auth = { authorization: 'Bearer bench' };
 
-  // Time to first match: a needle in the first path of the library corpus, over its own server.
-  const libs = libraryCache();
-  const libServer = await serveDirectory(libs.cacheDir);
-  const libRuntime = await openRuntime(loadConfig({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')), VENDORSCAN_CACHE: libServer.url }));
-  const libApp = await buildApi({ ...libRuntime, apiToken: 'bench' });
+  // Emergency search while a scan runs: a scan of the big binaries is started and running (its
+  // NARs streaming), then a needle search over small paths is submitted; the figure is the time
+  // from the POST to the first match. One file:// cache holds both corpora.
+  const big = bigBinariesCache();
+  const both = combinedCache([big, many]);
+  const runtime = await openRuntime(loadConfig({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')), VENDORSCAN_CACHE: `file://${both}` }));
+  const app = await buildApi({ ...runtime, apiToken: 'bench' });
+  const weekly = (await app.inject({ method: 'POST', url: '/v1/scans', payload: { paths: big.storePaths }, headers: auth })).json() as { id: number };
+  await until(async () => (await app.inject({ method: 'GET', url: `/v1/scans/${weekly.id}` })).json() as { state: string }, (p) => p.state === 'running');
+  // Running means planned; two more seconds and its scan threads are deep in the big NARs.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
   const start = Date.now();
-  const r = await libApp.inject({ method: 'POST', url: '/v1/searches', payload: { needle: 'GLIBC_2.2.5', paths: libs.storePaths }, headers: auth });
+  const r = await app.inject({ method: 'POST', url: '/v1/searches', payload: { needle: 'pkg ', paths: many.storePaths.slice(0, 50) }, headers: auth });
+  if (r.statusCode >= 300) throw new Error(`POST /v1/searches: ${r.statusCode} ${r.body}`);
   const id = (r.json() as { id: number }).id;
-  await until(async () => (await libApp.inject({ method: 'GET', url: `/v1/searches/${id}?limit=1` })).json() as { matches: number }, (s) => s.matches > 0);
-  const first_ = Date.now() - start;
-  const all = await until(async () => (await libApp.inject({ method: 'GET', url: `/v1/searches/${id}?limit=1` })).json() as { state: string; matches: number }, (s) => s.state === 'completed');
-  console.log(`search submission to first match: ${first_} ms (all ${libs.storePaths.length} paths, ${all.matches} matches, in ${Date.now() - start} ms)`);
-  await libApp.close();
-  await libRuntime.close();
-  await libServer.close();
+  await until(async () => (await app.inject({ method: 'GET', url: `/v1/searches/${id}?limit=1` })).json() as { matches: number }, (s) => s.matches > 0);
+  const firstMs = Date.now() - start;
+  const weeklyNow = (await app.inject({ method: 'GET', url: `/v1/scans/${weekly.id}` })).json() as { state: string };
+  console.log(`search submission to first match:      ${firstMs} ms while a scan of ${big.storePaths.length} big NARs was ${weeklyNow.state}  (target <= 1000 ms: ${firstMs <= 1000 ? 'met' : 'NOT met'}; issue baseline 2.5-2.9 s)`);
+  await app.close();
+  await runtime.close();
   await server.close();
 }

@@ -1,8 +1,9 @@
 // s3://bucket?region=R[&endpoint=URL][&requester-pays=true] caches through @aws-sdk/client-s3.
 // The NixOS cache's bucket is nix-cache (us-east-1, requester pays). `endpoint` points at any
 // S3-compatible server (path-style addressing then). With no credentials configured, requests go
-// unsigned, which is what a public bucket wants.
-import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+// unsigned, which is what a public bucket wants. The SDK (~150 ms and ~30 MB to load) is imported
+// on the first request, so commands and scan threads that never touch S3 do not pay for it.
+import type { GetObjectCommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { BinaryCache, CacheOptions, NarDownload } from './binary-cache.ts';
 import { narInfoKey } from './binary-cache.ts';
@@ -19,7 +20,8 @@ function hasCredentials(env: NodeJS.ProcessEnv): boolean {
 export class S3BinaryCache implements BinaryCache {
   readonly url: string;
   private readonly bucket: string;
-  private readonly client: S3Client;
+  private readonly clientConfig: S3ClientConfig;
+  private client: Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | null = null;
   private readonly requesterPays: boolean;
   private readonly retry: RetryPolicy;
   private readonly limiter: Limiter;
@@ -37,7 +39,7 @@ export class S3BinaryCache implements BinaryCache {
     this.retry = { retries: options.retries ?? 4, baseDelayMs: 250, maxDelayMs: 8000 };
     this.limiter = new Limiter(options.concurrency ?? 16);
     this.url = `s3://${this.bucket}?region=${region}${endpoint ? `&endpoint=${endpoint}` : ''}`;
-    this.client = new S3Client({
+    this.clientConfig = {
       region,
       ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       // Our own retry policy applies (and names the attempts); the SDK's would multiply it.
@@ -46,7 +48,12 @@ export class S3BinaryCache implements BinaryCache {
         ? {}
         : { credentials: { accessKeyId: '', secretAccessKey: '' }, signer: { sign: async (request) => request } }),
       requestHandler: { requestTimeout: this.timeoutMs, connectionTimeout: this.timeoutMs },
-    });
+    };
+  }
+
+  private sdk(): Promise<{ client: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> {
+    this.client ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, client: new sdk.S3Client(this.clientConfig) }));
+    return this.client;
   }
 
   async cacheInfo(): Promise<NixCacheInfo> {
@@ -79,7 +86,7 @@ export class S3BinaryCache implements BinaryCache {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.client) (await this.client).client.destroy();
   }
 
   private async text(key: string): Promise<string | null> {
@@ -97,8 +104,9 @@ export class S3BinaryCache implements BinaryCache {
   private async get(key: string): Promise<GetObjectCommandOutput | null> {
     const where = `s3://${this.bucket}/${key}`;
     try {
-      return await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(this.requesterPays ? { RequestPayer: 'requester' as const } : {}) }),
+      const { client, sdk } = await this.sdk();
+      return await client.send(
+        new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key, ...(this.requesterPays ? { RequestPayer: 'requester' as const } : {}) }),
       );
     } catch (err) {
       const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number }; code?: string };

@@ -9,15 +9,11 @@ import { openBinaryCache, redactUrl } from '../cache/open.ts';
 import { parseStorePath, StorePathError } from '../nix/store-path.ts';
 import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
-import { runScan, type ScanRequest, type ScanSummary } from '../scanner/scan.ts';
-import { runInProcess } from '../workers/runs/run-in-process.ts';
-import { createRun, type RunSource } from '../store/runs.ts';
-import { openResultsStore } from '../store/migrate.ts';
-import { reopenInterruptedRun } from '../store/interrupted.ts';
+import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
+import type { RunSource } from '../store/runs.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
-import { channelStorePaths } from '../workers/sources/channel.ts';
 import { ProgressBar } from './progress-bar.ts';
 import { findingsTable, summaryText, type ReportedFinding } from './scan-report.ts';
 import { evaluateCopies } from '../advisories/evaluate.ts';
@@ -50,7 +46,7 @@ What to look for:
                        under VENDORSCAN_FILE_TIMEOUT_MS and reported "timed out" past it)
 How:
   --concurrency N      store paths in flight (default: cores = ${availableParallelism()})
-  --threads N          scan threads (default: min(cores, concurrency))
+  --threads N          scan threads (default: min(cores, concurrency, number of --path))
   --max-file-size B    scan files whole up to B bytes, larger ones in windows (default 256 MiB)
   --window-size B      window for larger files (default 64 MiB)
   --timeout MS         per-request timeout (default 30000)
@@ -136,7 +132,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const cores = availableParallelism();
   const concurrency = positiveInt('concurrency', v.concurrency, cores);
-  const threads = positiveInt('threads', v.threads, Math.min(cores, concurrency));
+  // A few --path arguments need no more threads than paths: each thread starts YARA-X and
+  // compiles the rules (~0.3 s and ~40 MB each).
+  const threads = positiveInt('threads', v.threads, Math.min(cores, concurrency, v.path?.length ?? Number.POSITIVE_INFINITY));
   const maxWholeFileSize = positiveInt('max-file-size', v['max-file-size'], 256 * 1024 * 1024);
   const windowSize = positiveInt('window-size', v['window-size'], Math.min(64 * 1024 * 1024, maxWholeFileSize));
   const timeoutMs = positiveInt('timeout', v.timeout, 30_000);
@@ -144,17 +142,19 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
 
   const config = loadConfig(io.env);
   const ruleSources = buildRuleSources(v, config.signaturesDir);
-  // Compile once here so a bad rule stops the scan before any download, with file, line and column.
-  const compiled = compileRules(ruleSources.sources);
+  // Ad-hoc rules are compiled here so a bad one stops the scan before any download, with file, line
+  // and column (the signatures were compiled, so checked, by loadSignatures). A library scan's
+  // digest is the signatures' (contents and readers only), the same as the service's.
+  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
+  // Ad-hoc rules YARA-X flags as slow are refused unless forced (they then run with per-file time limits).
   const slow = slowRuleWarnings(ruleSources.adhoc);
   for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
   if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
-  // A library scan's digest is the signatures' (contents and readers only), the same as the service's.
-  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compiled.digest;
 
   let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
   const cacheOptions = { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
-  let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : channelStorePaths(v.channel ?? '', config.channelsUrl));
+  const channelPaths = async (channel: string): Promise<AsyncIterable<string>> => (await import('../workers/sources/channel.ts')).channelStorePaths(channel, config.channelsUrl);
+  let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : await channelPaths(v.channel ?? ''));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
@@ -175,11 +175,13 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
       return includeSuppressed ? [{ ...reported, triage }] : [];
     });
   };
-  const db = v['no-store'] ? null : await openResultsStore(config);
+  // The store and the scan pipeline are loaded only now (not for --help, nor a bad flag).
+  const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
+  const db = store ? await store.openResultsStore(config) : null;
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   let resume: { settled: ReadonlySet<string> } | undefined;
-  if (db && resumeId !== null) {
-    const reopened = await reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
+  if (db && store && resumeId !== null) {
+    const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
       await db.close();
       throw err;
     });
@@ -188,7 +190,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     resume = { settled: reopened.settled };
     if (sourcesGiven === 0) {
       const src = reopened.run.source;
-      if (src.kind === 'channel' && src.channel) paths = channelStorePaths(src.channel, config.channelsUrl);
+      if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
       else if (reopened.pending.length > 0) paths = reopened.pending;
       else {
         await db.close();
@@ -200,7 +202,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     await db?.close();
     throw err;
   });
-  const runId = db ? (resumeId ?? (await createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
+  const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions,
@@ -225,8 +227,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   let summary: ScanSummary;
   let coverage: RunCoverage | null = null;
   try {
-    summary = db && runId !== null ? await runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
-    if (db && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
+    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
+    if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
     await db?.close();
   }
@@ -295,6 +297,16 @@ async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; r
   } finally {
     await cache.close();
   }
+}
+
+async function loadStore() {
+  const [migrate, runs, inProcess, interrupted] = await Promise.all([
+    import('../store/migrate.ts'),
+    import('../store/runs.ts'),
+    import('../workers/runs/run-in-process.ts'),
+    import('../store/interrupted.ts'),
+  ]);
+  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess, reopenInterruptedRun: interrupted.reopenInterruptedRun };
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */

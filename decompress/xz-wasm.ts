@@ -42,6 +42,10 @@ interface XzExports {
 
 let compiled: WasmModule | undefined;
 
+/** Instances free for the next stream, per thread (module state is per thread). */
+const idleInstances: XzExports[] = [];
+const MAX_IDLE_INSTANCES = 4;
+
 function wasmModule(): WasmModule {
   if (compiled) return compiled;
   const file = createRequire(import.meta.url).resolve('xz-decompress');
@@ -60,7 +64,9 @@ class XzDecoder {
   private readonly outPtr: number;
 
   constructor() {
-    this.exports = new wasm.Instance(wasmModule(), {}).exports as unknown as XzExports;
+    // An instance whose stream ended is reused: a fresh one costs new WebAssembly memory (its
+    // pages faulted in again) on every small NAR, more than decoding one.
+    this.exports = idleInstances.pop() ?? (new wasm.Instance(wasmModule(), {}).exports as unknown as XzExports);
     this.ctx = this.exports.create_context();
     const words = this.words();
     this.bufSize = words[0] ?? 0;
@@ -98,13 +104,16 @@ class XzDecoder {
     return { code, output };
   }
 
-  dispose(): void {
+  /** `reuse`: the stream ended cleanly, so the instance is known sane and may serve the next one. */
+  dispose(reuse: boolean): void {
     this.exports.destroy_context(this.ctx);
+    if (reuse && idleInstances.length < MAX_IDLE_INSTANCES) idleInstances.push(this.exports);
   }
 }
 
 export async function* decompressXzWasm(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = new XzDecoder();
+  let clean = false;
   let consumed = 0;
   const fail = (code: number): DecompressionError =>
     new DecompressionError('xz', 'js', `${XZ_ERRORS[code] ?? `xz-embedded error ${code}`} near compressed byte ${consumed}`);
@@ -129,12 +138,15 @@ export async function* decompressXzWasm(source: AsyncIterable<Uint8Array>): Asyn
     for (let idle = 0; idle < 2; ) {
       const { code, output } = decoder.run();
       if (output.byteLength > 0) yield output;
-      if (code === XZ_STREAM_END) return;
+      if (code === XZ_STREAM_END) {
+        clean = true;
+        return;
+      }
       if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw fail(code);
       idle = output.byteLength === 0 ? idle + 1 : 0;
     }
     throw fail(8);
   } finally {
-    decoder.dispose();
+    decoder.dispose(clean);
   }
 }

@@ -47,8 +47,7 @@ export interface ScanRequest extends ScanThreadConfig {
 
 export async function runScan(request: ScanRequest): Promise<ScanSummary> {
   const { paths, concurrency, threads, onResult, onProgress, prepare, ...config } = request;
-  const begun = Date.now();
-  let started = begun;
+  let started = Date.now();
   const progress: ScanProgress = {
     total: 0,
     totalKnown: false,
@@ -67,17 +66,30 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
     progress.elapsedMs = Date.now() - started;
     onProgress?.(progress);
   };
-  const pool = await ScanThreadPool.start(config, threads, (downloaded, nar) => {
-    progress.downloadedBytes += downloaded;
-    progress.narBytes += nar;
-  });
-  started = Date.now();
+  // The threads start when the first path needs them: a run whose paths all settle without a
+  // download (unchanged NARs, not in cache) never loads YARA-X or compiles the rules twice.
+  let pool: Promise<ScanThreadPool> | null = null;
+  let startupMs = 0;
+  const threadPool = (): Promise<ScanThreadPool> => {
+    pool ??= (async () => {
+      const asked = Date.now();
+      const p = await ScanThreadPool.start(config, threads, (downloaded, nar) => {
+        progress.downloadedBytes += downloaded;
+        progress.narBytes += nar;
+      });
+      startupMs = Date.now() - asked;
+      // Throughput is counted from when the threads were ready.
+      started += startupMs;
+      return p;
+    })();
+    return pool;
+  };
   const ticker = setInterval(report, 250);
   const inFlight = new Set<Promise<void>>();
   try {
     for await (const storePath of paths) {
       progress.total++;
-      const job = scanOne(pool, storePath, prepare).then(async (result) => {
+      const job = scanOne(threadPool, storePath, prepare).then(async (result) => {
         await onResult?.(result);
         progress.done++;
         if (result.status === 'scanned') progress.scanned++;
@@ -90,6 +102,8 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
         if (result.warnings && result.warnings.length > 0) warnings.push({ storePath: result.storePath, warnings: result.warnings });
       });
       const tracked = job.finally(() => inFlight.delete(tracked));
+      // A pool that cannot start fails every job; the first failure stops the loop below.
+      tracked.catch(() => undefined);
       inFlight.add(tracked);
       if (inFlight.size >= Math.max(1, concurrency)) await Promise.race(inFlight);
     }
@@ -97,19 +111,19 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
     await Promise.all(inFlight);
   } finally {
     clearInterval(ticker);
-    await pool.close();
+    if (pool) await (await (pool as Promise<ScanThreadPool>).catch(() => null))?.close();
   }
   report();
   const seconds = Math.max(progress.elapsedMs, 1) / 1000;
-  return { ...progress, failures, warnings, startupMs: started - begun, narMBps: progress.narBytes / 1e6 / seconds };
+  return { ...progress, failures, warnings, startupMs, narMBps: progress.narBytes / 1e6 / seconds };
 }
 
-async function scanOne(pool: ScanThreadPool, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {
+async function scanOne(pool: () => Promise<ScanThreadPool>, storePath: string, prepare: ScanRequest['prepare']): Promise<PathResult> {
   let prepared: Prepared = null;
   if (prepare) {
     // The look-up is an optimisation: if it fails, the thread fetches and reports on its own.
     prepared = await prepare(storePath).catch(() => null);
   }
   if (prepared && 'done' in prepared) return prepared.done;
-  return pool.scan(storePath, prepared?.narInfo);
+  return (await pool()).scan(storePath, prepared?.narInfo);
 }

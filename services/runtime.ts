@@ -7,7 +7,7 @@ import { openResultsStore } from '../store/migrate.ts';
 import { loadSignatures, type SignatureSet } from '../signatures/loader.ts';
 import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
 import { LocalQueue } from '../workers/queue/local-queue.ts';
-import { enqueue, openScanQueue, type ScanJob } from '../workers/queue/scan-queue.ts';
+import type { ScanJob } from '../workers/queue/scan-queue.ts';
 import type { QueueCounts } from './api/metrics.ts';
 import type { Config } from './config.ts';
 import { loadDecisionContext, type DecisionContext } from './decisions/context.ts';
@@ -37,6 +37,8 @@ export async function openRuntime(config: Config, options: { threads?: number; c
   const db = await openResultsStore(config);
   const { cacheUrl, redisUrl } = config;
   if (redisUrl) {
+    // BullMQ and ioredis (~300 ms to load) only when there is a Redis to talk to.
+    const { enqueue, openScanQueue } = await import('../workers/queue/scan-queue.ts');
     const bull = openScanQueue(redisUrl, config.queuePrefix);
     return {
       db,

@@ -19,17 +19,51 @@ export class MigrationError extends VendorscanError {
   }
 }
 
+/** The migration files in order, with the checksum each is recorded under. */
+function migrationFiles(dir: string): { file: string; sql: string; checksum: string }[] {
+  return readdirSync(dir)
+    .filter((f) => /^\d+_.*\.sql$/.test(f))
+    .sort()
+    .map((file) => {
+      const sql = readFileSync(path.join(dir, file), 'utf8');
+      return { file, sql, checksum: createHash('sha256').update(sql).digest('hex') };
+    });
+}
+
+function libraryPackagePairs(): string[] {
+  return Object.entries(LIBRARY_PACKAGES)
+    .flatMap(([library, pnames]) => pnames.map((pname) => `${library}\0${pname}`))
+    .sort();
+}
+
+/**
+ * Whether the store is already what migrate() would make it: every file applied with the same
+ * checksum, version keys in the current format, library_packages equal to the scanner's list. Two
+ * reads and no transaction, so a command on an up-to-date store starts without the advisory lock
+ * and the rewrite of library_packages (tens of ms on PostgreSQL, more on PGlite).
+ */
+async function upToDate(db: Queryable, files: { file: string; checksum: string }[], keyFormat: string): Promise<boolean> {
+  const exists = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (!exists.rows[0]?.t) return false;
+  const done = (await db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows;
+  const recorded = new Map(done.map((r) => [r.name, r.checksum]));
+  if (!recorded.has(keyFormat) || !files.every((f) => recorded.get(f.file) === f.checksum)) return false;
+  const pairs = (await db.query<{ library: string; pname: string }>('SELECT library, pname FROM library_packages')).rows.map((r) => `${r.library}\0${r.pname}`).sort();
+  const want = libraryPackagePairs();
+  return pairs.length === want.length && pairs.every((p, i) => p === want[i]);
+}
+
 export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  const files = migrationFiles(dir);
   if (files.length === 0) throw new MigrationError(`no migrations in ${dir}`);
+  const keyFormat = `version_key_format/${VERSION_KEY_FORMAT}`;
+  if (await upToDate(db, files, keyFormat).catch(() => false)) return [];
   const applied: string[] = [];
   await db.transaction(async (tx) => {
     if (db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK]);
     await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Map((await tx.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).rows.map((r) => [r.name, r.checksum]));
-    for (const file of files) {
-      const sql = readFileSync(path.join(dir, file), 'utf8');
-      const checksum = createHash('sha256').update(sql).digest('hex');
+    for (const { file, sql, checksum } of files) {
       const previous = done.get(file);
       if (previous !== undefined) {
         if (previous !== checksum) throw new MigrationError(`migration ${file} was changed after it was applied (checksum ${previous.slice(0, 12)} → ${checksum.slice(0, 12)}); add a new migration instead`);
@@ -40,7 +74,6 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
       applied.push(file);
     }
     await syncLibraryPackages(tx);
-    const keyFormat = `version_key_format/${VERSION_KEY_FORMAT}`;
     if (!done.has(keyFormat)) {
       await recomputeVersionKeys(tx);
       await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [keyFormat, 'computed']);

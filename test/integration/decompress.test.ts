@@ -153,6 +153,21 @@ describe('bad input raises DecompressionError', () => {
   });
 });
 
+describe('xz in process reuses its decoder instances', () => {
+  it('decodes streams one after another, also after a corrupt and an abandoned one, to the same bytes', async () => {
+    const input = compressed.get('xz')!;
+    const corrupt = Buffer.from(input);
+    for (let i = 100; i < 116; i++) corrupt[i] = (corrupt[i] ?? 0) ^ 0xa5;
+    for (let round = 0; round < 3; round++) {
+      expect((await collect(decompress(chunked(input), 'xz', { prefer: 'js' }))).equals(nar)).toBe(true);
+      expect(await failure(collect(decompress(chunked(corrupt), 'xz', { prefer: 'js' })))).toBeInstanceOf(DecompressionError);
+      for await (const _ of decompress(chunked(input, randomSizes(3, 4096)), 'xz', { prefer: 'js' })) break;
+    }
+    const parallel = await Promise.all([1, 2, 3].map(() => collect(decompress(chunked(input, randomSizes(input.length, 700)), 'xz', { prefer: 'js' }))));
+    for (const out of parallel) expect(out.equals(nar)).toBe(true);
+  });
+});
+
 describe('source errors propagate unchanged', () => {
   for (const c of CODECS) {
     for (const engine of ENGINES) {

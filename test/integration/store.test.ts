@@ -41,6 +41,27 @@ describe.each([
     expect(rows.find((r) => r.name === '001_init.sql')?.checksum).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it.runIf(_kind === 'pglite')('runs the embedded store with small shared buffers (peak RSS of a short command)', async () => {
+    const { rows } = await t.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+    expect(rows[0]?.shared_buffers).toBe('32MB');
+  });
+
+  it('leaves an up-to-date store untouched, and resyncs library_packages when they drifted', async () => {
+    await migrate(t.db);
+    // ctid changes when a row is rewritten (the slow path deletes and reinserts every pair).
+    const rows = async (): Promise<string[]> => (await t.db.query<{ r: string }>('SELECT ctid::text || library || pname AS r FROM library_packages ORDER BY 1')).rows.map((x) => x.r);
+    const before = await rows();
+    expect(before.length).toBeGreaterThan(0);
+    expect(await migrate(t.db)).toEqual([]);
+    expect(await rows()).toEqual(before);
+    await t.db.query("DELETE FROM library_packages WHERE library = 'libwebp'");
+    await t.db.query("INSERT INTO library_packages (library, pname) VALUES ('libwebp', 'not-a-libwebp-package')");
+    expect(await migrate(t.db)).toEqual([]);
+    const pnames = (await t.db.query<{ pname: string }>("SELECT pname FROM library_packages WHERE library = 'libwebp' ORDER BY 1")).rows.map((r) => r.pname);
+    expect(pnames).toContain('libwebp');
+    expect(pnames).not.toContain('not-a-libwebp-package');
+  });
+
   it('refuses a migration changed after it was applied', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-migrations-'));
     cpSync(MIGRATIONS_DIR, dir, { recursive: true });

@@ -72,6 +72,8 @@ export const JOBS_PER_SCAN_SLOT = 4;
 export class JobProcessor {
   private readonly pools: ScanThreadPools;
   private readonly scanSlots: Limiter;
+  /** Searches scan in slots of their own: a scan slot can be held for minutes by a big NAR. */
+  private readonly searchSlots: Limiter;
   private readonly caches = new Map<string, BinaryCache>();
   /** A run's source, cache and digest never change: read once per run. */
   private readonly runs = new Map<number, Promise<RunDefinition>>();
@@ -81,15 +83,16 @@ export class JobProcessor {
     this.options = options;
     this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions, ...(options.decompress ? { decompress: options.decompress } : {}) });
     this.scanSlots = new Limiter(this.scanConcurrency);
+    this.searchSlots = new Limiter(this.scanConcurrency);
   }
 
   get scanConcurrency(): number {
     return this.options.scanConcurrency ?? this.options.threads * 2;
   }
 
-  /** Scans one store path once a scan slot is free; searches go before scans. */
+  /** Scans one store path once a slot is free; searches have slots of their own (their own threads, too). */
   private async scanWithSlot(pool: ScanThreadPool, urgent: boolean, storePath: string, narInfo?: NarInfo): Promise<PathResult> {
-    const release = await this.scanSlots.acquire(urgent);
+    const release = await (urgent ? this.searchSlots : this.scanSlots).acquire(urgent);
     try {
       return await pool.scan(storePath, narInfo);
     } finally {

@@ -1,6 +1,6 @@
 // The queue without Redis: the same jobs, priorities and retries, in this process. One machine,
 // no servers; what a BullMQ worker fleet does, at the scale of one host.
-import { JOB_BACKOFF, jobPriority, type ScanJob } from './scan-queue.ts';
+import { JOB_BACKOFF, jobPriority, PRIORITY, type ScanJob } from './scan-queue.ts';
 import { backoffDelay } from '../../cache/retry.ts';
 import { PermanentJobError } from './job-processor.ts';
 
@@ -24,6 +24,8 @@ export interface LocalQueueOptions {
 export class LocalQueue {
   private readonly waiting: Queued[] = [];
   private running = 0;
+  /** Search jobs running: they have a lane of their own (see pump). */
+  private runningUrgent = 0;
   private seq = 0;
   private idleWaiters: (() => void)[] = [];
   readonly failures: { job: ScanJob; error: string }[] = [];
@@ -60,10 +62,22 @@ export class LocalQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Starts waiting jobs while there is room. Emergency searches have a lane of `concurrency` jobs
+   * of their own: a search must not wait for scan jobs that hold every slot for minutes (a NAR of
+   * hundreds of MB), so its first match comes within a second of its submission.
+   */
   private pump(): void {
-    while (this.running < this.concurrency && this.waiting.length > 0) {
-      const next = this.waiting.shift()!;
+    for (;;) {
+      const urgentRoom = this.runningUrgent < this.concurrency;
+      const otherRoom = this.running - this.runningUrgent < this.concurrency;
+      const index = this.waiting.findIndex((q) => (q.priority <= PRIORITY.search ? urgentRoom : otherRoom));
+      if (index < 0) return;
+      const [next] = this.waiting.splice(index, 1);
+      if (!next) return;
+      const urgent = next.priority <= PRIORITY.search;
       this.running++;
+      if (urgent) this.runningUrgent++;
       void this.handler(next.job)
         .catch(async (err: unknown) => {
           next.attempts++;
@@ -77,6 +91,7 @@ export class LocalQueue {
         })
         .finally(() => {
           this.running--;
+          if (urgent) this.runningUrgent--;
           this.pump();
           if (this.size === 0) for (const w of this.idleWaiters.splice(0)) w();
         });
