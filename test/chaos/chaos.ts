@@ -102,7 +102,7 @@ async function main(): Promise<number> {
   const redis = await startPrivateRedis(6390);
   const pg = startPrivatePostgres(5440);
   const prefix = `vs-chaos-${process.pid}`;
-  const env = { ...process.env, DATABASE_URL: pg.url, REDIS_URL: redis.url, VENDORSCAN_CACHE: cacheUrl, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500', VENDORSCAN_RECONCILE_MS: '500', VENDORSCAN_CACHE_TIMEOUT_MS: '1500', VENDORSCAN_SHUTDOWN_GRACE_MS: '0' };
+  const env = { ...process.env, DATABASE_URL: pg.url, REDIS_URL: redis.url, VENDORSCAN_CACHE: cacheUrl, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500', VENDORSCAN_RECONCILE_MS: '500', VENDORSCAN_CACHE_TIMEOUT_MS: '1500', VENDORSCAN_SHUTDOWN_GRACE_MS: '0', VENDORSCAN_NO_REEXEC: '1' }; // SIGKILL must hit the worker itself, not a re-exec wrapper
   const runtime: Runtime = await openRuntime(loadConfig(env));
   const workers: ChildProcess[] = [];
   const startWorker = (): ChildProcess => {

@@ -94,7 +94,8 @@ describe('interrupted runs (M8)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-resume-'));
     const list = path.join(dir, 'paths.txt');
     writeFileSync(list, `${paths.join('\n')}\n`);
-    const env = { ...process.env, VENDORSCAN_DATA_DIR: dir };
+    // No re-exec (bin/vendorscan.mjs restarts itself with --liftoff-only): kill -9 must hit the process that scans.
+    const env = { ...process.env, VENDORSCAN_DATA_DIR: dir, VENDORSCAN_NO_REEXEC: '1' };
     const scan = spawn(process.execPath, [bin, 'scan', '--cache', base, '--paths', list, '--needle', 'hellomark', '--concurrency', '1', '--threads', '1', '--timeout', '600000'], { env, stdio: 'ignore' });
     const stalledNar = (): boolean => requests.filter((r) => r.startsWith('/nar/')).length >= 3;
     await waitFor('the scan to reach the stalled NAR', async () => stalledNar(), (v) => v, 60_000);
