@@ -83,9 +83,11 @@ export function score(truth: Truth[], findings: FileFinding[]): { libraries: Map
   };
   const unlisted: string[] = [];
   const storeName = (p: string): string => path.basename(p).slice(33);
+  // A program built against the shared library (linkage built-against) holds no copy of it.
+  const copies = findings.filter((f) => f.linkage !== 'built-against');
   for (const t of truth) {
     // An archive's truth covers its members (`app.jar!/natives/libfoo.so`), at any depth.
-    const here = findings.filter((f) => storeName(f.storePath) === t.store && (f.file === t.file || f.file.startsWith(`${t.file}!/`)));
+    const here = copies.filter((f) => storeName(f.storePath) === t.store && (f.file === t.file || f.file.startsWith(`${t.file}!/`)));
     for (const f of here) {
       if (t.expect.size === 0) {
         lib(f.library).falsePositives++;

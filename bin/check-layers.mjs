@@ -21,6 +21,7 @@ export const LAYERS = {
   store: 6,
   workers: 7,
   services: 8,
+  dashboard: 8,
   cli: 9,
 };
 

@@ -5,7 +5,7 @@
 // listed apart.
 import { parseVersionRange, type VersionRange } from '../signatures/version.ts';
 import { loadSignatures } from '../signatures/loader.ts';
-import { isKnownLibrary, knownLibraryNames, vendors, type UnknownMode } from '../store/queries.ts';
+import { isKnownLibrary, knownLibraryNames, LINKAGE_CHOICES, linkagesOf, vendors, type LinkageChoice, type UnknownMode } from '../store/queries.ts';
 import { answeringRun, coverageLine, RunNotAnswerableError, type RunCoverage } from '../store/coverage.ts';
 import { openResultsStore } from '../store/migrate.ts';
 import { CHANNEL_NAME, loadConfig } from '../services/config.ts';
@@ -28,6 +28,9 @@ const usage = `Usage: vendorscan query (--library NAME [--version RANGE] | --adv
   --run ID             answer from this library scan (default: the latest completed one of any scope)
   --unknown MODE       include|exclude|only copies without a readable version (default include)
   --all                also the library's own packages (default: vendored copies only)
+  --linkage WHICH      any|copy|built-against|unknown (default: copy and unknown; built-against
+                       findings are programs linked to the shared library, not copies: 'any'
+                       or 'built-against' answers "who links it"; with --library)
   --limit N            rows (default 1000)
 ${decisionUsage}
   The first line says what the answer covers (on stderr for every format but table); "INCOMPLETE"
@@ -51,6 +54,7 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
     run: { type: 'string' },
     unknown: { type: 'string' },
     all: { type: 'boolean' },
+    linkage: { type: 'string' },
     limit: { type: 'string' },
     ...decisionFlags,
     help: { type: 'boolean', short: 'h' },
@@ -64,6 +68,9 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
   if (v.advisory && (v.version !== undefined || v.unknown !== undefined)) throw new UsageError('--version and --unknown go with --library; an advisory brings its own ranges');
   const unknown = (v.unknown ?? 'include') as UnknownMode;
   if (!['include', 'exclude', 'only'].includes(unknown)) throw new UsageError(`--unknown must be include, exclude or only, got "${v.unknown}"`);
+  const linkage = v.linkage as LinkageChoice | undefined;
+  if (linkage !== undefined && !LINKAGE_CHOICES.includes(linkage)) throw new UsageError(`--linkage must be ${LINKAGE_CHOICES.join(', ')}, got "${v.linkage}"`);
+  if (linkage !== undefined && v.advisory) throw new UsageError('--linkage goes with --library; an advisory covers copies only');
   const format = parseFormatFlag(v.format);
   let range: VersionRange | null = null;
   try {
@@ -121,22 +128,24 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
     }
     const library = v.library ?? '';
     const vendored = v.all ? null : true;
-    const result = await vendors(db, { runId: coverage.runId, library, range, vendored, unknown, limit, offset: 0 });
+    const linkages = linkagesOf(linkage);
+    const result = await vendors(db, { runId: coverage.runId, library, range, vendored, unknown, linkage: linkages, limit, offset: 0 });
     const { copies, suppressed } = await decorateRows(db, ctx, coverage.runId, result.rows, includeSuppressed);
     const header = `${coverageLine(coverage, how)}${suppressedNote(suppressed, includeSuppressed)}\n`;
+    // "vendored copies of libwebp <1.3.2", "programs built against openssl", …
+    const what = (many: boolean): string =>
+      `${linkage === 'built-against' ? `program${many ? 's' : ''} built against` : `${v.all ? '' : 'vendored '}cop${many ? 'ies' : 'y'} of${linkage === 'any' ? ' or programs built against' : ''}`} ${library}${v.version ? ` ${v.version}` : ''}`;
     if (format !== 'table') {
       io.stderr.write(header);
-      const title = `${v.all ? '' : 'vendored '}copies of ${library}${v.version ? ` ${v.version}` : ''}`;
-      io.stdout.write(renderExport(format, { rows: copies, coverage, title }));
+      io.stdout.write(renderExport(format, { rows: copies, coverage, title: what(true) }));
       return 0;
     }
     io.stdout.write(header);
-    const what = `${v.all ? '' : 'vendored '}cop${result.total === 1 ? 'y' : 'ies'} of ${library}${v.version ? ` ${v.version}` : ''}`;
     const versions = unknown === 'exclude' ? ' (readable versions only)' : unknown === 'only' ? ' (version unknown only)' : ' (including unknown versions)';
-    io.stdout.write(`${result.total} ${what}${versions}${result.total > result.rows.length ? `, first ${result.rows.length} shown` : ''}.\n`);
+    io.stdout.write(`${result.total} ${what(result.total !== 1)}${versions}${result.total > result.rows.length ? `, first ${result.rows.length} shown` : ''}.\n`);
     if (copies.length > 0) io.stdout.write(table(copies));
     if (!v.all) {
-      const own = await vendors(db, { runId: coverage.runId, library, range, vendored: false, unknown, limit: 1, offset: 0 });
+      const own = await vendors(db, { runId: coverage.runId, library, range, vendored: false, unknown, linkage: linkages, limit: 1, offset: 0 });
       if (own.total > 0) io.stdout.write(`(${own.total} cop${own.total === 1 ? 'y' : 'ies'} in ${library}'s own packages not shown: add --all)\n`);
     }
     return 0;
@@ -146,8 +155,8 @@ async function queryCommand(argv: string[], io: CommandIO): Promise<number> {
 }
 
 function table(rows: Copy[]): string {
-  const header = ['VERSION', 'CONFIDENCE', 'VENDORED', 'PACKAGE', 'FILE', 'ADVISORIES'];
-  const cells = rows.map((r) => [r.version ?? (r.versionRaw ? `? (${r.versionRaw})` : '?'), r.confidence, r.vendored ? 'yes' : 'no (own)', `${r.pname}${r.packageVersion ? ` ${r.packageVersion}` : ''}`, `${r.storePath}${r.file ? `/${r.file}` : ''}`, r.advisories.join(',') || '-']);
+  const header = ['VERSION', 'CONFIDENCE', 'VENDORED', 'LINKAGE', 'PACKAGE', 'FILE', 'ADVISORIES'];
+  const cells = rows.map((r) => [r.version ?? (r.versionRaw ? `? (${r.versionRaw})` : '?'), r.confidence, r.vendored ? 'yes' : 'no (own)', r.linkage, `${r.pname}${r.packageVersion ? ` ${r.packageVersion}` : ''}`, `${r.storePath}${r.file ? `/${r.file}` : ''}`, r.advisories.join(',') || '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (c: string[]): string => c.map((x, i) => (i === c.length - 1 ? x : x.padEnd(widths[i] ?? 0))).join('  ');
   return `${[line(header), ...cells.map(line)].join('\n')}\n`;

@@ -11,8 +11,8 @@ export function findingsTable(findings: ReportedFinding[]): string {
   if (findings.length === 0) return 'No findings in the store paths scanned (see the summary for what was covered).\n';
   const rows = [...findings]
     .sort((a, b) => a.library.localeCompare(b.library) || a.storePath.localeCompare(b.storePath) || a.file.localeCompare(b.file))
-    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.vendored ? 'yes' : 'no (own)', f.storePath + (f.file ? `/${f.file}` : ''), f.rule, f.advisories.join(',') || '-']);
-  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'VENDORED', 'FILE', 'RULE', 'ADVISORIES'];
+    .map((f) => [f.library, f.version ?? (f.versionRaw ? `? (${f.versionRaw})` : '?'), f.confidence, f.vendored ? 'yes' : 'no (own)', f.linkage, f.storePath + (f.file ? `/${f.file}` : ''), f.rule, f.advisories.join(',') || '-']);
+  const header = ['LIBRARY', 'VERSION', 'CONFIDENCE', 'VENDORED', 'LINKAGE', 'FILE', 'RULE', 'ADVISORIES'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;

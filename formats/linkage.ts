@@ -95,14 +95,31 @@ function classifyArchive(bytes: Uint8Array, lib: LibraryIdentity): LinkageVerdic
 
 /** Whether `bytes` (a whole file) holds a copy of `lib`, was built against it, or tells nothing. */
 export function classifyLinkage(bytes: Uint8Array, lib: LibraryIdentity): LinkageVerdict {
-  if (isAr(bytes)) return classifyArchive(bytes, lib);
+  return classifyLinkages(bytes, new Map([['', lib]])).get('') as LinkageVerdict;
+}
+
+const NO_IDENTITY: LinkageVerdict = { linkage: 'unknown', reason: 'the signatures name no soname or exported function of this library' };
+
+/** classifyLinkage for several libraries of one file (keyed by name), parsing an ELF file once. */
+export function classifyLinkages(bytes: Uint8Array, libs: ReadonlyMap<string, LibraryIdentity>): Map<string, LinkageVerdict> {
+  const out = new Map<string, LinkageVerdict>();
+  const each = (verdict: (lib: LibraryIdentity) => LinkageVerdict): Map<string, LinkageVerdict> => {
+    for (const [name, lib] of libs) out.set(name, lib.sonames.length === 0 && lib.symbols.length === 0 ? NO_IDENTITY : verdict(lib));
+    return out;
+  };
+  if (isAr(bytes)) return each((lib) => classifyArchive(bytes, lib));
   let l: ElfLinkage | null;
   try {
     l = readElfLinkage(bytes);
   } catch (e) {
     if (!(e instanceof ElfError)) throw e;
-    return { linkage: 'unknown', reason: `malformed ELF: ${e.message}` };
+    const malformed: LinkageVerdict = { linkage: 'unknown', reason: `malformed ELF: ${e.message}` };
+    return each(() => malformed);
   }
-  if (!l) return { linkage: 'unknown', reason: 'neither an ELF file nor an ar archive' };
-  return classifyElf(l, lib);
+  if (!l) {
+    const other: LinkageVerdict = { linkage: 'unknown', reason: 'neither an ELF file nor an ar archive' };
+    return each(() => other);
+  }
+  const elf = l;
+  return each((lib) => classifyElf(elf, lib));
 }

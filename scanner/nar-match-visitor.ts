@@ -8,6 +8,7 @@ import type { NarVisitor } from '../nix/nar.ts';
 import type { FileMatcher, RuleHit } from '../yara/file-matcher.ts';
 import { isBinaryObject } from '../signatures/binary-object.ts';
 import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, isAsarStart, sniffArchive, type ArchiveLimits } from '../archive/index.ts';
+import type { FileLinkage } from '../signatures/file-linkage.ts';
 
 /** Bytes needed to recognise a binary object by its magic. */
 const HEAD_BYTES = 8;
@@ -15,7 +16,16 @@ const HEAD_BYTES = 8;
 export interface FileHits {
   file: string;
   hits: RuleHit[];
+  /** Per library found: copy, built-against or unknown, with the reason (see FileInspector). */
+  linkage?: FileLinkage;
 }
+
+/**
+ * Reads more out of a file (or archive member) that has hits, while its bytes are still held: the
+ * scan thread passes the linkage check here (signatures/file-linkage.ts). `whole` is null for a
+ * file read in windows.
+ */
+export type FileInspector = (hits: RuleHit[], whole: Uint8Array | null) => FileLinkage | undefined;
 
 /**
  * The archive caps a scan uses: an archive is held whole only up to the scanner's whole-file cap
@@ -54,11 +64,13 @@ export class NarMatchVisitor implements NarVisitor {
   private readonly matcher: FileMatcher;
   private readonly binaryOnly: boolean;
   private readonly limits: Partial<ArchiveLimits>;
+  private readonly inspect: FileInspector | undefined;
   private readonly skip: ReadonlySet<string>;
   /** `skip`: files not to match (they timed out before). */
-  constructor(matcher: FileMatcher, binaryOnly: boolean, limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize), skip: ReadonlySet<string> = new Set()) {
+  constructor(matcher: FileMatcher, binaryOnly: boolean, inspect?: FileInspector, limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize), skip: ReadonlySet<string> = new Set()) {
     this.matcher = matcher;
     this.binaryOnly = binaryOnly;
+    this.inspect = inspect;
     this.limits = limits;
     this.skip = skip;
   }
@@ -106,8 +118,12 @@ export class NarMatchVisitor implements NarVisitor {
       this.matcher.data(this.head.subarray(0, this.headLength));
     }
     if (this.state === 'matching') {
-      const hits = this.matcher.end();
-      if (hits.length > 0) this.done.push({ file: this.path, hits });
+      let linkage: FileLinkage | undefined;
+      const inspect = this.inspect;
+      const hits = this.matcher.end(inspect ? (h, whole) => {
+        if (h.length > 0) linkage = inspect(h, whole);
+      } : undefined);
+      if (hits.length > 0) this.done.push(linkage ? { file: this.path, hits, linkage } : { file: this.path, hits });
     }
     this.state = 'skipping';
     const archive = this.archive;
@@ -174,7 +190,10 @@ export class NarMatchVisitor implements NarVisitor {
     if (this.binaryOnly && !isBinaryObject(data.subarray(0, HEAD_BYTES))) return;
     this.members++;
     const hits = this.matcher.matchBytes(data);
-    if (hits.length > 0) this.done.push({ file: path, hits });
+    if (hits.length === 0) return;
+    // A member is held whole: its linkage is read like a file's (a libfoo.so inside a jar).
+    const linkage = this.inspect?.(hits, data);
+    this.done.push(linkage ? { file: path, hits, linkage } : { file: path, hits });
   }
 
   private start(): void {

@@ -10,7 +10,7 @@ import { decompress, parseCompression, type DecompressOptions } from '../decompr
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
-import { NarMatchVisitor, type FileHits } from './nar-match-visitor.ts';
+import { NarMatchVisitor, type FileHits, type FileInspector } from './nar-match-visitor.ts';
 import type { FileFinding, PathResult } from './path-result.ts';
 
 export interface ScanDeps {
@@ -18,6 +18,8 @@ export interface ScanDeps {
   matcher: FileMatcher;
   /** Skip files that are not binary objects (true when only library signatures are loaded). */
   binaryOnly: boolean;
+  /** Reads a hit file's linkage while its bytes are held (scan-thread.ts passes LinkageChecker). */
+  inspect?: FileInspector;
   decompress?: DecompressOptions;
   toFindings(storePath: string, files: FileHits[]): FileFinding[];
   /** Files of the NAR not to match (they timed out in an earlier try). */
@@ -92,7 +94,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, undefined, deps.skipFiles);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles);
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 

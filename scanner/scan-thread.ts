@@ -9,6 +9,7 @@ import { compileRules } from '../yara/rules.ts';
 import { FileMatcher } from '../yara/file-matcher.ts';
 import { fileFindings } from '../signatures/file-findings.ts';
 import { ruleMetas } from '../signatures/loader.ts';
+import { LinkageChecker } from '../signatures/file-linkage.ts';
 import { scanStorePath } from './scan-store-path.ts';
 import type { FromThread, ScanThreadConfig, ToThread } from './scan-thread-protocol.ts';
 
@@ -39,6 +40,7 @@ function processPort(): Port | null {
 function serve(port: Port, config: ScanThreadConfig): void {
   const rules = compileRules(config.ruleSources);
   const metas = ruleMetas(config.ruleSources);
+  const linkage = new LinkageChecker(metas);
   const cache = openBinaryCache(config.cacheUrl, config.cacheOptions);
   const isolated = config.fileTimeoutMs !== undefined;
   let downloaded = 0;
@@ -68,9 +70,10 @@ function serve(port: Port, config: ScanThreadConfig): void {
       cache,
       matcher,
       binaryOnly: config.binaryOnly,
+      inspect: (hits, whole) => linkage.check(hits, whole),
       decompress: config.decompress,
       skipFiles: new Set(msg.skipFiles ?? []),
-      toFindings: (storePath, files) => files.flatMap((f) => fileFindings(storePath, f.file, f.hits, metas)),
+      toFindings: (storePath, files) => files.flatMap((f) => fileFindings(storePath, f.file, f.hits, metas, f.linkage)),
       onBytes: (d, n) => {
         downloaded += d;
         nar += n;

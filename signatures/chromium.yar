@@ -6,6 +6,8 @@
 rule chromium_product {
   meta:
     library = "chromium"
+    sonames = ""
+    symbols = ""
     evidence = "product-version-string"
     confidence = "medium"
     version_from = "$ver"
@@ -23,6 +25,8 @@ rule chromium_product {
 rule electron_product {
   meta:
     library = "electron"
+    sonames = ""
+    symbols = ""
     evidence = "user-agent-product"
     confidence = "high"
     version_from = "$ver"
@@ -48,6 +52,8 @@ rule electron_product {
 rule cef_version {
   meta:
     library = "cef"
+    sonames = "libcef.so"
+    symbols = "cef_initialize, cef_execute_process, cef_api_hash"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"

@@ -3,6 +3,8 @@
 rule expat_version {
   meta:
     library = "expat"
+    sonames = "libexpat.so.1, libexpatw.so.1"
+    symbols = "XML_ParserCreate, XML_ExpatVersion, XML_Parse"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"

@@ -3,6 +3,8 @@
 rule libavcodec_ident {
   meta:
     library = "ffmpeg"
+    sonames = "libavcodec.so.*"
+    symbols = "avcodec_version, avcodec_configuration, avcodec_open2"
     evidence = "libavcodec-ident"
     confidence = "high"
     version_from = "$ver"

@@ -7,11 +7,15 @@ import { storePathName } from '../nix/store-path.ts';
 import { printable } from '../nix/printable.ts';
 import { isVendored } from './vendored.ts';
 import type { MetaValues } from './signature-meta.ts';
+import type { FileLinkage } from './file-linkage.ts';
 import type { FileFinding, MatchedString, RuleMatchRecord, Confidence } from './finding.ts';
 
 export const ADHOC_LIBRARY = 'adhoc';
 
-export function fileFindings(storePath: string, file: string, rawHits: RuleHit[], metas: Map<string, MetaValues>): FileFinding[] {
+const UNCHECKED = { linkage: 'unknown', reason: 'linkage not checked' } as const;
+
+/** `linkage`: the file's verdict per library (file-linkage.ts); a library without one is unknown. */
+export function fileFindings(storePath: string, file: string, rawHits: RuleHit[], metas: Map<string, MetaValues>, linkage?: FileLinkage): FileFinding[] {
   const pname = storePathName(storePath).pname;
   const hits = rawHits.map((h) => ({ ...h, meta: metas.get(h.rule) ?? h.meta }));
   const signatureHits = hits.filter((h) => h.meta['library'] !== undefined && h.meta['library'] !== ADHOC_LIBRARY);
@@ -28,6 +32,8 @@ export function fileFindings(storePath: string, file: string, rawHits: RuleHit[]
       confidence: f.confidence,
       evidence: f.evidence,
       vendored: isVendored(f.library, pname),
+      linkage: (linkage?.[f.library] ?? UNCHECKED).linkage,
+      linkageReason: (linkage?.[f.library] ?? UNCHECKED).reason,
       matches: signatureHits.filter((h) => h.meta['library'] === f.library).map(toRecord),
     });
   }
@@ -42,6 +48,8 @@ export function fileFindings(storePath: string, file: string, rawHits: RuleHit[]
       confidence: asConfidence(h.meta['confidence']),
       evidence: typeof h.meta['evidence'] === 'string' ? h.meta['evidence'] : 'rule',
       vendored: true,
+      linkage: 'unknown',
+      linkageReason: 'ad-hoc search: linkage is not checked',
       matches: [toRecord(h)],
     });
   }

@@ -1,6 +1,9 @@
 // A finding: a library (or ad-hoc pattern) in one file of one store path, with the evidence that
 // decided its version. Plain data: it crosses scan-thread boundaries and is what the store keeps.
 import type { Confidence } from './signature-meta.ts';
+import type { Linkage } from '../formats/linkage.ts';
+
+export type { Linkage } from '../formats/linkage.ts';
 
 export type { Confidence } from './signature-meta.ts';
 
@@ -37,5 +40,13 @@ export interface FileFinding {
   evidence: string;
   /** false in the library's own package, true everywhere else. */
   vendored: boolean;
+  /**
+   * copy: the file defines the library's code (static, bundled, or the library itself);
+   * built-against: it NEEDs the library's soname and imports its functions (header strings only),
+   * not a copy; unknown: not ELF nor ar, stripped, or read in windows (kept as a possible copy).
+   */
+  linkage: Linkage;
+  /** Why: "NEEDs libssl.so.3", "defines zlibVersion", "is the library itself (DT_SONAME …)", … */
+  linkageReason: string;
   matches: RuleMatchRecord[];
 }

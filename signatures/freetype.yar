@@ -3,6 +3,8 @@
 rule freetype_presence {
   meta:
     library = "freetype"
+    sonames = "libfreetype.so.6"
+    symbols = "FT_Init_FreeType, FT_Library_Version"
     evidence = "presence-string"
     confidence = "medium"
   strings:

@@ -4,6 +4,8 @@
 rule libcurl_client_version {
   meta:
     library = "libcurl"
+    sonames = "libcurl.so.4, libcurl-gnutls.so.4, libcurl-nss.so.4"
+    symbols = "curl_easy_init, curl_version, curl_version_info"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"
@@ -17,6 +19,8 @@ rule libcurl_client_version {
 rule libcurl_presence {
   meta:
     library = "libcurl"
+    sonames = "libcurl.so.4, libcurl-gnutls.so.4, libcurl-nss.so.4"
+    symbols = "curl_easy_init, curl_version, curl_version_info"
     evidence = "presence-string"
     confidence = "medium"
   strings:

@@ -3,6 +3,8 @@
 rule libjpeg_turbo_version {
   meta:
     library = "libjpeg-turbo"
+    sonames = "libjpeg.so.62, libjpeg.so.8, libturbojpeg.so.0"
+    symbols = "jpeg_CreateDecompress, jpeg_CreateCompress, tjInitDecompress, tj3Init"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"

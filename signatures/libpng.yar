@@ -6,6 +6,8 @@
 rule libpng_version_string {
   meta:
     library = "libpng"
+    sonames = "libpng16.so.16, libpng12.so.0, libpng.so.*"
+    symbols = "png_create_read_struct, png_get_libpng_ver, png_create_write_struct, png_access_version_number"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"
@@ -23,6 +25,8 @@ rule libpng_version_string {
 rule libpng_bare_version {
   meta:
     library = "libpng"
+    sonames = "libpng16.so.16, libpng12.so.0, libpng.so.*"
+    symbols = "png_create_read_struct, png_get_libpng_ver, png_create_write_struct, png_access_version_number"
     evidence = "bare-version-with-presence"
     confidence = "medium"
     version_from = "$ver"
@@ -41,6 +45,8 @@ rule libpng_bare_version {
 rule libpng_presence {
   meta:
     library = "libpng"
+    sonames = "libpng16.so.16, libpng12.so.0, libpng.so.*"
+    symbols = "png_create_read_struct, png_get_libpng_ver, png_create_write_struct, png_access_version_number"
     evidence = "presence-string"
     confidence = "medium"
   strings:

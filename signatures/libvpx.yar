@@ -5,6 +5,8 @@
 rule libvpx_codec_version {
   meta:
     library = "libvpx"
+    sonames = "libvpx.so.*"
+    symbols = "vpx_codec_version, vpx_codec_version_str, vpx_codec_dec_init_ver"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"

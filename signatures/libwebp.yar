@@ -15,6 +15,8 @@
 rule libwebp_version_function {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "exported-version-function"
     confidence = "high"
     version_packed = "$fn"
@@ -35,6 +37,8 @@ rule libwebp_version_function {
 rule libwebp_sharp_libvips_pin {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "product-pin"
     confidence = "medium"
     version_from = "$vips"
@@ -70,6 +74,8 @@ rule libwebp_sharp_libvips_pin {
 rule libwebp_wasm_version_function {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "exported-version-function"
     confidence = "high"
     version_packed = "$fn"
@@ -90,6 +96,8 @@ rule libwebp_wasm_version_function {
 rule libwebp_presence {
   meta:
     library = "libwebp"
+    sonames = "libwebp.so.*, libwebpdecoder.so.*"
+    symbols = "WebPGetDecoderVersion, WebPDecode, WebPGetInfo"
     evidence = "presence-string"
     confidence = "high"
   strings:

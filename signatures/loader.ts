@@ -1,6 +1,7 @@
 // Loads the signature folder at start-up: every .yar file compiles (else file, line, column),
 // every rule declares library/evidence/confidence and a version reader that fits it (else file
-// and rule), rule names are unique; and a digest that changes whenever any signature changes.
+// and rule), every rule names its library's sonames and symbols, alike across the library's
+// rules (library-linkage.ts), rule names are unique; and a digest that changes whenever any signature changes.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,12 +11,16 @@ import { VERSION_READERS_REVISION } from './version-reader.ts';
 import type { RuleSource } from '../yara/rule-source.ts';
 import { signatureMeta, SignatureMetaError, type MetaValues, type SignatureMeta } from './signature-meta.ts';
 import { VendorscanError } from '../errors/errors.ts';
+import { libraryIdentities, type DeclaredIdentity } from './library-linkage.ts';
+import { LINKAGE_REVISION } from './file-linkage.ts';
 
 export const DEFAULT_SIGNATURES_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 export interface SignatureSet {
   sources: RuleSource[];
   rules: Map<string, SignatureMeta>;
+  /** Per library: the sonames and exported functions its meta declares (library-linkage.ts). */
+  identities: Map<string, DeclaredIdentity>;
   digest: string;
 }
 
@@ -83,24 +88,33 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
     throw err;
   }
   const rules = new Map<string, SignatureMeta>();
+  const origins = new Map<string, string>();
   for (const source of sources) {
     for (const rule of parseRules(source.text)) {
       try {
-        rules.set(rule.name, signatureMeta(rule.meta, rule.strings));
+        const meta = signatureMeta(rule.meta, rule.strings);
+        for (const key of ['sonames', 'symbols']) {
+          if (rule.meta[key] === undefined) throw new SignatureMetaError(`meta ${key} is missing (a comma list, "" for none; see signatures/library-linkage.ts)`);
+        }
+        rules.set(rule.name, meta);
+        origins.set(rule.name, source.origin);
       } catch (err) {
         if (err instanceof SignatureMetaError) throw new SignatureError(`${source.origin}: rule ${rule.name}: ${err.message}`);
         throw err;
       }
     }
   }
-  return { sources, rules, digest: signatureDigest(sources) };
+  const identities = libraryIdentities(rules, (rule, message) => {
+    throw new SignatureError(`${origins.get(rule)}: rule ${rule}: ${message}`);
+  });
+  return { sources, rules, identities, digest: signatureDigest(sources) };
 }
 
 /**
- * The ruleset digest of a library scan: the rules' contents and the version readers' semantics,
- * nothing else. The same from `scan`, `serve`, `worker` and any checkout path, so a run links the
- * NAR scans of any earlier run with the same signatures instead of rescanning.
+ * The ruleset digest of a library scan: the rules' contents, the version readers' semantics and
+ * the linkage check's, nothing else. The same from `scan`, `serve`, `worker` and any checkout path,
+ * so a run links the NAR scans of any earlier run with the same signatures instead of rescanning.
  */
 export function signatureDigest(sources: RuleSource[]): string {
-  return createHash('sha256').update(`readers/${VERSION_READERS_REVISION}\0${rulesDigest(sources.map((s) => s.text))}`).digest('hex');
+  return createHash('sha256').update(`readers/${VERSION_READERS_REVISION}\0linkage/${LINKAGE_REVISION}\0${rulesDigest(sources.map((s) => s.text))}`).digest('hex');
 }

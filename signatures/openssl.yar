@@ -4,6 +4,8 @@
 rule openssl_version_text {
   meta:
     library = "openssl"
+    sonames = "libcrypto.so.*, libssl.so.*"
+    symbols = "OpenSSL_version, OpenSSL_version_num, SSLeay_version, SSL_CTX_new, EVP_DigestInit_ex"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"

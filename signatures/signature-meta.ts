@@ -12,6 +12,10 @@ export interface SignatureMeta {
   evidence: string;
   confidence: Confidence;
   version: VersionReader | null;
+  /** DT_SONAME/DT_NEEDED values of the library's shared objects (a trailing `*` is a prefix match). */
+  sonames: string[];
+  /** A few of the library's exported functions: defining one makes a file a copy. */
+  symbols: string[];
 }
 
 export type MetaValues = Record<string, string | number | boolean>;
@@ -73,5 +77,24 @@ export function signatureMeta(meta: MetaValues, strings: string[] | null): Signa
     if (encoding !== 'u32le' && encoding !== 'leb128') throw new SignatureMetaError(`meta version_packed_encoding must be u32le or leb128, not ${JSON.stringify(encoding)}`);
     version = { kind: 'packed', from: checkString('version_packed', packed), offset, align, encoding };
   }
-  return { library, evidence, confidence, version };
+  const sonames = list(text('sonames'), 'sonames', SONAME, 'a soname such as libssl.so.3 or libssl.so.*');
+  const symbols = list(text('symbols'), 'symbols', SYMBOL, 'a C function name');
+  return { library, evidence, confidence, version, sonames, symbols };
+}
+
+const SONAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*\*?$/;
+const SYMBOL = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * A comma list of the linkage meta (`sonames = "libssl.so.*, libcrypto.so.*"`); "" declares none
+ * (Chromium and Electron are programs, not shared libraries). The loader requires both keys on
+ * every bundled rule (loader.ts); a user's ad-hoc rule without them gets linkage 'unknown'.
+ */
+function list(value: string | undefined, key: string, item: RegExp, what: string): string[] {
+  if (value === undefined || value.trim() === '') return [];
+  return value.split(',').map((raw) => {
+    const v = raw.trim();
+    if (!item.test(v)) throw new SignatureMetaError(`meta ${key} entry ${JSON.stringify(v)} is not ${what}`);
+    return v;
+  });
 }

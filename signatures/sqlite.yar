@@ -5,6 +5,8 @@
 rule sqlite_presence {
   meta:
     library = "sqlite"
+    sonames = "libsqlite3.so.0"
+    symbols = "sqlite3_libversion, sqlite3_open, sqlite3_open_v2"
     evidence = "presence-string"
     confidence = "high"
   strings:

@@ -5,6 +5,8 @@
 rule zlib_copyright_version {
   meta:
     library = "zlib"
+    sonames = "libz.so.1"
+    symbols = "zlibVersion, inflateInit_, deflateInit_, inflate, deflate"
     evidence = "version-string"
     confidence = "high"
     version_from = "$ver"
@@ -20,6 +22,8 @@ rule zlib_copyright_version {
 rule zlib_ng_compat {
   meta:
     library = "zlib-ng"
+    sonames = "libz-ng.so.*, libz.so.1"
+    symbols = "zlibng_version, zng_inflateInit, zng_deflateInit, zlibVersion"
     evidence = "version-string"
     confidence = "medium"
     version_from = "$ver"
@@ -37,6 +41,8 @@ rule zlib_ng_compat {
 rule zlib_ng_sharp_libvips_pin {
   meta:
     library = "zlib-ng"
+    sonames = "libz-ng.so.*, libz.so.1"
+    symbols = "zlibng_version, zng_inflateInit, zng_deflateInit, zlibVersion"
     evidence = "product-pin"
     confidence = "high"
     version_from = "$vips"

@@ -4,8 +4,25 @@
 import { createHash } from 'node:crypto';
 import type { Queryable } from './database.ts';
 import { versionSortKey, type VersionRange } from '../signatures/version.ts';
+import type { Linkage } from '../signatures/finding.ts';
 
 export type UnknownMode = 'include' | 'exclude' | 'only';
+
+/** What `--linkage` / `linkage=` accept: one linkage, or any. */
+export const LINKAGE_CHOICES = ['any', 'copy', 'built-against', 'unknown'] as const;
+export type LinkageChoice = (typeof LINKAGE_CHOICES)[number];
+
+/**
+ * The linkages a choice selects. Default: copies and unknowns (a possible copy is never hidden);
+ * built-against findings are not copies and only answer "who links X" (`any` or `built-against`).
+ */
+export function linkagesOf(choice: LinkageChoice | undefined): Linkage[] | null {
+  if (choice === 'any') return null;
+  return choice === undefined ? ['copy', 'unknown'] : [choice];
+}
+
+/** SQL: finding f counts as a copy (everything but built-against). */
+export const NOT_BUILT_AGAINST = `f.linkage <> 'built-against'`;
 
 export interface VendorsQuery {
   runId: number;
@@ -14,18 +31,40 @@ export interface VendorsQuery {
   /** true: only vendored copies (default); false: only the library's own packages; null: both. */
   vendored: boolean | null;
   unknown: UnknownMode;
+  /** Which linkages (linkagesOf); null: any; absent: copy and unknown (built-against is no copy). */
+  linkage?: Linkage[] | null;
   limit: number;
   offset: number;
-  /** Keyset pagination: the page after this row (the `next` of the previous page); offset is then ignored. */
-  after?: VendorsCursor;
+  /** Only these confidences (absent or empty: all). */
+  confidence?: readonly Confidence[];
+  /** Row order (default: store path); `descending` reverses it. */
+  sort?: VendorSort;
+  descending?: boolean;
 }
 
-/** Where a page ended: the sort key of its last row. */
-export interface VendorsCursor {
-  path: string;
-  file: string;
-  rule: string;
+export type Confidence = 'high' | 'medium' | 'low';
+export type VendorSort = 'path' | 'package' | 'version' | 'confidence';
+
+/** The column each sort orders by first; the store path, file and rule then break ties, so pages never overlap. */
+const SORT_KEY: Record<VendorSort, string | null> = {
+  path: null,
+  package: 'sp.pname',
+  version: 'f.version_key',
+  confidence: "CASE f.confidence WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
+};
+
+/** ORDER BY of a sort; `reversed` is the same order read backwards (a page near the end is read from the end). */
+function orderBy(sort: VendorSort, descending: boolean, reversed: boolean): string {
+  const dir = (ascending: boolean): string => (ascending !== reversed ? 'ASC' : 'DESC');
+  const key = SORT_KEY[sort];
+  const parts = key ? [`${key} ${dir(!descending)}${sort === 'version' ? (reversed ? ' NULLS LAST' : ' NULLS FIRST') : ''}`] : [];
+  const tiesAscending = key !== null || !descending;
+  for (const tie of ['sp.path', 'f.file', 'f.rule']) parts.push(`${tie} ${dir(tiesAscending)}`);
+  return parts.join(', ');
 }
+
+/** Offsets from which a page past the middle is read from the end (a deep OFFSET sorts everything before it). */
+const FROM_END_AFTER = 1000;
 
 export interface VendorRow {
   storePath: string;
@@ -40,13 +79,18 @@ export interface VendorRow {
   evidence: string;
   rule: string;
   vendored: boolean;
+  linkage: Linkage;
+  linkageReason: string;
 }
 
 /** SQL: whether finding f in store path sp is vendored (not the library's own package). */
 export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
-/** The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are limit and offset). */
-export function vendorsSql(q: VendorsQuery): { count: string; page: string; params: unknown[] } {
+/**
+ * The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are
+ * limit and offset), `pageFromEnd` for the same order read backwards.
+ */
+export function vendorsSql(q: VendorsQuery): { count: string; page: string; pageFromEnd: string; params: unknown[] } {
   const params: unknown[] = [q.runId, q.library];
   const where: string[] = ['rp.run_id = $1', 'f.library = $2'];
   const known: string[] = [];
@@ -65,19 +109,50 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; para
   else if (q.unknown === 'exclude') where.push(known.join(' AND '));
   else where.push(`(${known.join(' AND ')} OR f.version_key IS NULL)`);
   if (q.vendored !== null) where.push(q.vendored ? VENDORED : `NOT ${VENDORED}`);
+  const linkage = q.linkage === undefined ? linkagesOf(undefined) : q.linkage;
+  if (linkage !== null) {
+    params.push(linkage);
+    where.push(`f.linkage = ANY($${params.length}::text[])`);
+  }
+  if (q.confidence && q.confidence.length > 0) {
+    params.push(q.confidence);
+    where.push(`f.confidence = ANY($${params.length}::text[])`);
+  }
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
-  const counted = `SELECT count(*) AS n ${from}`;
-  // Keyset: the rows after the cursor in the page order, found through the same indexes (no OFFSET to skip).
-  // `sp.path >= cursor` alone is what lets the store_paths index start at the cursor instead of the first path.
-  const pageWhere = q.after ? ` AND sp.path >= $${params.length + 3} AND (sp.path, f.file, f.rule) > ($${params.length + 3}, $${params.length + 4}, $${params.length + 5})` : '';
+  const select = `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
+            f.linkage, f.linkage_reason ${from}`;
+  const page = (reversed: boolean): string => `${select} ORDER BY ${orderBy(q.sort ?? 'path', q.descending === true, reversed)} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`;
+  return { count: `SELECT count(*) AS n ${from}`, page: page(false), pageFromEnd: page(true), params };
+}
+
+export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number; totals: VendorsTotal }> {
+  const { count, page, pageFromEnd, params } = vendorsSql(q);
+  let total: number;
+  let rows: Record<string, unknown>[];
+  // The total of a completed run is counted once per query and kept (issue 13 M9).
+  let totals: VendorsTotal = { total: 0, exact: true, source: 'counted' };
+  const countRows = async (): Promise<number> => {
+    totals = await vendorsTotal(db, q.runId, count, params);
+    return totals.total;
+  };
+  if (q.offset < FROM_END_AFTER) {
+    // Two independent reads: on PostgreSQL's pool they run at once.
+    [total, { rows }] = await Promise.all([countRows(), db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])]);
+  } else {
+    total = await countRows();
+    if (q.offset > total / 2) {
+      const limit = Math.max(0, Math.min(q.limit, total - q.offset));
+      rows = (await db.query<Record<string, unknown>>(pageFromEnd, [...params, limit, Math.max(0, total - q.offset - limit)])).rows.reverse();
+    } else rows = (await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])).rows;
+  }
   return {
-    count: counted,
-    page: `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored
-     ${from}${pageWhere} ORDER BY sp.path, f.file, f.rule LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-    params,
+    total,
+    totals,
+    rows: rows.map(toVendorRow),
   };
 }
 
+/** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored, linkage, linkage_reason. */
 /** A total: exact (counted once per completed run and query, then read back), or "at least" while a run is still going. */
 export interface VendorsTotal {
   total: number;
@@ -88,20 +163,6 @@ export interface VendorsTotal {
 }
 
 const COUNT_CAP = 10_000;
-
-export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number; totals: VendorsTotal; next: VendorsCursor | null }> {
-  const { count, page, params } = vendorsSql(q);
-  const totals = await vendorsTotal(db, q.runId, count, params);
-  const pageParams = [...params, q.limit, q.after ? 0 : q.offset, ...(q.after ? [q.after.path, q.after.file, q.after.rule] : [])];
-  const rows = (await db.query<Record<string, unknown>>(page, pageParams)).rows.map(toVendorRow);
-  const last = rows[rows.length - 1];
-  return {
-    total: totals.total,
-    totals,
-    rows,
-    next: rows.length === q.limit && last ? { path: last.storePath, file: last.file, rule: last.rule } : null,
-  };
-}
 
 async function vendorsTotal(db: Queryable, runId: number, count: string, params: unknown[]): Promise<VendorsTotal> {
   const key = createHash('sha256').update(JSON.stringify([count, params.slice(1)])).digest('hex');
@@ -118,7 +179,6 @@ async function vendorsTotal(db: Queryable, runId: number, count: string, params:
   return n > COUNT_CAP ? { total: COUNT_CAP, exact: false, source: 'capped' } : { total: n, exact: true, source: 'counted' };
 }
 
-/** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored. */
 export function toVendorRow(r: Record<string, unknown>): VendorRow {
   return {
     storePath: String(r['path']),
@@ -132,6 +192,8 @@ export function toVendorRow(r: Record<string, unknown>): VendorRow {
     evidence: String(r['evidence']),
     rule: String(r['rule']),
     vendored: Boolean(r['vendored']),
+    linkage: r['linkage'] as Linkage,
+    linkageReason: String(r['linkage_reason']),
   };
 }
 
@@ -141,6 +203,8 @@ export interface LibraryRow {
   copies: number;
   storePaths: number;
   vendoredCopies: number;
+  /** Programs built against the shared library (not copies, not in the counts above). */
+  builtAgainst: number;
 }
 
 /** A completed run's libraries never change: counted once per run (per database), bounded. */
@@ -162,8 +226,10 @@ export async function libraries(db: Queryable, runId: number): Promise<LibraryRo
 
 async function countLibraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT f.library, f.version, count(*) AS copies, count(DISTINCT rp.store_path_id) AS store_paths,
-            count(*) FILTER (WHERE ${VENDORED}) AS vendored_copies
+    `SELECT f.library, f.version, count(*) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS copies,
+            count(DISTINCT rp.store_path_id) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS store_paths,
+            count(*) FILTER (WHERE ${VENDORED} AND ${NOT_BUILT_AGAINST}) AS vendored_copies,
+            count(*) FILTER (WHERE f.linkage = 'built-against') AS built_against
      FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id
      WHERE rp.run_id = $1 GROUP BY f.library, f.version, f.version_key ORDER BY f.library, f.version_key NULLS FIRST`,
     [runId],
@@ -174,6 +240,7 @@ async function countLibraries(db: Queryable, runId: number): Promise<LibraryRow[
     copies: Number(r['copies']),
     storePaths: Number(r['store_paths']),
     vendoredCopies: Number(r['vendored_copies']),
+    builtAgainst: Number(r['built_against']),
   }));
 }
 

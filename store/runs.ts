@@ -214,13 +214,15 @@ async function insertFindings(tx: Queryable, narScanId: number, findings: FileFi
       rule: f.rule,
       confidence: f.confidence,
       evidence: f.evidence,
+      linkage: f.linkage,
+      linkage_reason: f.linkageReason,
       matches: f.matches,
     };
   });
   await tx.query(
-    `INSERT INTO findings (nar_scan_id, file, library, version, version_raw, version_key, rule, confidence, evidence, matches)
-     SELECT $1, r.file, r.library, r.version, r.version_raw, r.version_key, r.rule, r.confidence, r.evidence, r.matches
-     FROM jsonb_to_recordset($2::jsonb) AS r(file text, library text, version text, version_raw text, version_key text, rule text, confidence text, evidence text, matches jsonb)
+    `INSERT INTO findings (nar_scan_id, file, library, version, version_raw, version_key, rule, confidence, evidence, linkage, linkage_reason, matches)
+     SELECT $1, r.file, r.library, r.version, r.version_raw, r.version_key, r.rule, r.confidence, r.evidence, r.linkage, r.linkage_reason, r.matches
+     FROM jsonb_to_recordset($2::jsonb) AS r(file text, library text, version text, version_raw text, version_key text, rule text, confidence text, evidence text, linkage text, linkage_reason text, matches jsonb)
      ON CONFLICT DO NOTHING`,
     [narScanId, JSON.stringify(rows)],
   );
@@ -335,7 +337,7 @@ export async function narScanWarnings(db: Queryable, narScanId: number): Promise
 export async function narScanFindings(db: Queryable, narScanId: number, storePath: string): Promise<FileFinding[]> {
   const { pname } = parseStorePath(storePath);
   const { rows } = await db.query<Record<string, unknown>>(
-    'SELECT file, library, version, version_raw, rule, confidence, evidence, matches FROM findings WHERE nar_scan_id = $1 ORDER BY file, library, rule',
+    'SELECT file, library, version, version_raw, rule, confidence, evidence, linkage, linkage_reason, matches FROM findings WHERE nar_scan_id = $1 ORDER BY file, library, rule',
     [narScanId],
   );
   return rows.map((r) => ({
@@ -348,6 +350,8 @@ export async function narScanFindings(db: Queryable, narScanId: number, storePat
     confidence: r['confidence'] as FileFinding['confidence'],
     evidence: String(r['evidence']),
     vendored: isVendored(String(r['library']), pname),
+    linkage: r['linkage'] as FileFinding['linkage'],
+    linkageReason: String(r['linkage_reason']),
     matches: (typeof r['matches'] === 'string' ? JSON.parse(r['matches']) : r['matches']) as FileFinding['matches'],
   }));
 }

@@ -154,3 +154,14 @@ export async function searchMatches(db: Queryable, searchId: number, limit = 100
   );
   return rows.map((r) => ({ storePath: r.path, file: r.file, rule: r.rule, matches: typeof r.matches === 'string' ? JSON.parse(r.matches) : r.matches }));
 }
+
+/** The latest searches, newest first, with their progress. */
+export async function listSearches(db: Queryable, limit = 20): Promise<SearchRow[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM searches ORDER BY id DESC LIMIT $1', [limit]);
+  const out: SearchRow[] = [];
+  for (const r of rows) {
+    const s = await searchProgress(db, Number(r.id));
+    if (s) out.push(s);
+  }
+  return out;
+}

@@ -111,12 +111,21 @@ export class FileMatcher {
     }
   }
 
-  end(): RuleHit[] {
+  /**
+   * Scans what is left and returns the file's hits. `inspect`, when given, sees the hits and the
+   * whole file's bytes (null for a file read in windows) before the buffer goes back to the pool:
+   * the bytes are only valid during the call.
+   */
+  end(inspect?: (hits: RuleHit[], whole: Uint8Array | null) => void): RuleHit[] {
     if (this.length > this.scannedUpTo) this.scan(this.buffer.subarray(0, this.length));
     const hits = [...this.hits.values()];
     this.hits = new Map();
     this.seen = new Set();
-    this.release();
+    try {
+      inspect?.(hits, this.windowed ? null : this.buffer.subarray(0, this.length));
+    } finally {
+      this.release();
+    }
     return hits;
   }
 

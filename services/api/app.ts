@@ -9,12 +9,14 @@ import type { ApiDeps } from './deps.ts';
 import { BadRequestError } from './errors.ts';
 import { redactUrls } from '../config.ts';
 import { readGuard } from './common.ts';
+import { documentOnly, TAGS } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
 import { vendorsRoutes } from './routes/vendors.ts';
 import { librariesRoutes } from './routes/libraries.ts';
 import { scansRoutes } from './routes/scans.ts';
 import { searchesRoutes } from './routes/searches.ts';
+import { CONTENT_SECURITY_POLICY, dashboardRoutes } from '../../dashboard/plugin.ts';
 import { advisoriesRoutes } from './routes/advisories.ts';
 import { diffRoutes } from './routes/diff.ts';
 
@@ -53,13 +55,19 @@ function checkBody(body: unknown, where = ''): void {
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, ajv: { customOptions: { coerceTypes: true, removeAdditional: false } } });
+  documentOnly(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'vendorscan', version: '0.1.0', description: 'Vendored copies of risky libraries in a Nix binary cache' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      openapi: '3.1.0',
+      info: { title: 'vendorscan', version: '0.1.0', description: 'Vendored copies of risky libraries in a Nix binary cache. The dashboard for people is at /.' },
+      tags: TAGS,
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'the VENDORSCAN_API_TOKEN of the server' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The service runs offline: Swagger UI must not ask validator.swagger.io about the document,
+  // and its pages get the dashboard's policy (this origin only; Swagger UI sets inline styles).
+  const docsPolicy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: docsPolicy, uiConfig: { validatorUrl: null } });
   app.addSchema({
     $id: 'Health',
     type: 'object',
@@ -96,5 +104,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redactUrls(payload) : payload));
 
   for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes, advisoriesRoutes, diffRoutes]) await app.register(routes, deps);
+  // The pages for people (/, /libraries/…, /runs, …): after the API, whose answers they show.
+  await app.register(dashboardRoutes(app), deps);
   return app;
 }

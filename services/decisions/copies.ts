@@ -10,9 +10,9 @@ import { storePathName } from '../../nix/store-path.ts';
 import type { DecisionContext } from './context.ts';
 
 /** The stored copy (without the rule that decided its version), plus what the answers add. */
-export interface Copy extends Omit<CopyRow, 'rule'> {
-  /** How the binary holds the library; the linkage engineer's classification, 'unknown' until it is stored. */
-  linkage: 'copy' | 'built-against' | 'unknown';
+export interface Copy extends Omit<CopyRow, 'rule' | 'linkageReason'> {
+  /** Why the linkage is what it is ("NEEDs libssl.so.3", "defines zlibVersion"); absent where the row was made without it. */
+  linkageReason?: string;
   /** OSV ids of the advisories the copy falls under. */
   advisories: string[];
   attribute: string | null;
@@ -50,7 +50,8 @@ export function judgeCopies(rows: readonly CopyRow[], ctx: DecisionContext, chan
         confidence: r.confidence,
         evidence: r.evidence,
         vendored: r.vendored,
-        linkage: 'unknown',
+        linkage: r.linkage,
+        linkageReason: r.linkageReason,
         advisories: verdict.advisories,
         attribute: attribution?.attribute ?? null,
         maintainers: attribution?.maintainers ?? [],

@@ -42,7 +42,6 @@ function unattributed(storePath: string): Pick<ExportRow, 'pname' | 'packageVers
 
 /** A scan's finding as a row; with the advisories it falls under (and triage) when the caller has judged it. */
 export function rowFromFinding(f: FileFinding & Partial<Pick<ExportRow, 'advisories' | 'triage'>>): ExportRow {
-  const linkage = (f as { linkage?: ExportRow['linkage'] }).linkage ?? 'unknown';
   return {
     ...unattributed(f.storePath),
     advisories: f.advisories ?? [],
@@ -54,7 +53,8 @@ export function rowFromFinding(f: FileFinding & Partial<Pick<ExportRow, 'advisor
     confidence: f.confidence,
     evidence: f.evidence,
     vendored: f.vendored,
-    linkage,
+    linkage: f.linkage,
+    linkageReason: f.linkageReason,
     rule: f.rule,
     ...(f.triage ? { triage: f.triage } : {}),
   };

@@ -37,7 +37,7 @@ describe('vendorscan scan', () => {
     expect(command).toBeDefined();
     const r = vendorscan(command!.split(' '));
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/libwebp\s+1\.2\.4\s+high\s+no \(own\)\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
+    expect(r.stdout).toMatch(/libwebp\s+1\.2\.4\s+high\s+no \(own\)\s+copy\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
     expect(r.stdout).toMatch(/libpng\s+1\.6\.39\s+high/);
     expect(r.stdout).not.toMatch(/demo-docs/);
     expect(r.stderr).toMatch(/Scanned 3 of 3 store paths .* 0 not in cache, 0 failed, 2 findings/);
@@ -49,7 +49,9 @@ describe('vendorscan scan', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => `${l['library']}@${l['version']}`).sort()).toEqual(['libpng@1.6.39', 'libwebp@1.2.4']);
-    for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['storePath', 'file', 'rule', 'library', 'version', 'confidence', 'vendored', 'matches']));
+    for (const l of lines) expect(Object.keys(l)).toEqual(expect.arrayContaining(['storePath', 'file', 'rule', 'library', 'version', 'confidence', 'vendored', 'linkage', 'linkageReason', 'matches']));
+    // Each is the library itself (its DT_SONAME).
+    expect(lines.map((l) => l['linkage'])).toEqual(['copy', 'copy']);
     // Both are the libraries' own packages.
     expect(lines.map((l) => l['vendored'])).toEqual([false, false]);
     // Every finding says which advisories it falls under, and its package from the store path name.
@@ -114,7 +116,7 @@ describe('vendorscan scan', () => {
     const own = vendorscan(['query', '--library', 'libwebp', '--version', '<1.3.2', '--all']);
     expect(own.code).toBe(0);
     expect(own.stdout).toMatch(/1 copy of libwebp <1\.3\.2/);
-    expect(own.stdout).toMatch(/1\.2\.4\s+high\s+no \(own\)\s+libwebp 1\.2\.4\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
+    expect(own.stdout).toMatch(/1\.2\.4\s+high\s+no \(own\)\s+copy\s+libwebp 1\.2\.4\s+\/nix\/store\/[0-9a-z]{32}-libwebp-1\.2\.4\/lib\/libwebp\.so\.7/);
     expect(own.stdout).toMatch(/libwebp-1\.2\.4\/lib\/libwebp\.so\.7\s+CVE-2023-1999,CVE-2023-4863\n/);
     const vendoredOnly = vendorscan(['query', '--library', 'libwebp', '--version', '<1.3.2']);
     expect(vendoredOnly.stdout).toMatch(/0 vendored copies of libwebp/);

@@ -336,7 +336,7 @@ describe('the API', () => {
     const { status, body } = await get('/v1/advisories/CVE-2023-4863/affected');
     expect(status).toBe(200);
     expect(body).toMatchObject({ totalAffected: 1, totalCannotTell: 0, suppressed: 1, advisory: { id: 'CVE-2023-4863' } });
-    expect((body['affected'] as Record<string, unknown>[])[0]).toMatchObject({ pname: 'signal-desktop', attribute: 'signal-desktop', maintainers: ['alice', 'Bob Nohandle'], advisories: ['CVE-2023-1999', 'CVE-2023-4863'], linkage: 'unknown' });
+    expect((body['affected'] as Record<string, unknown>[])[0]).toMatchObject({ pname: 'signal-desktop', attribute: 'signal-desktop', maintainers: ['alice', 'Bob Nohandle'], advisories: ['CVE-2023-1999', 'CVE-2023-4863'], linkage: 'copy' });
     const all = await get('/v1/advisories/CVE-2023-4863/affected?includeSuppressed=true&run=2');
     expect(all.body).toMatchObject({ totalCannotTell: 1, cannotTell: [{ pname: 'demo-viewer', version: null, triage: [{ reason: 'a viewer we do not ship', until: null }] }] });
     const run1 = await get('/v1/advisories/CVE-2023-4863/affected?run=1&vendored=any');

@@ -43,6 +43,8 @@ function result(storePath: string, matches: number): PathResult {
       confidence: 'high' as const,
       evidence: 'needle',
       vendored: true,
+      linkage: 'unknown' as const,
+      linkageReason: 'ad-hoc search: linkage is not checked',
       matches: [],
     })),
   };

@@ -15,7 +15,7 @@ import { seedMillionFindings } from '../helpers/seed-findings.ts';
 
 const H = (c: string): string => c.repeat(32);
 function finding(storePath: string, library: string, version: string | null, file = 'lib/x.so'): FileFinding {
-  return { storePath, file, library, version, versionRaw: null, rule: `${library}_rule`, confidence: 'high', evidence: 'version-string', vendored: true, matches: [] };
+  return { storePath, file, library, version, versionRaw: null, rule: `${library}_rule`, confidence: 'high', evidence: 'version-string', vendored: true, linkage: 'copy', linkageReason: 'defines x', matches: [] };
 }
 function scanned(storePath: string, narHash: string, findings: FileFinding[]): PathResult {
   return { storePath, status: 'scanned', narHash, narSize: 100, downloadedBytes: 40, narBytes: 100, files: 1, findings, durationMs: 1 };
@@ -39,6 +39,7 @@ describe.each([
     const { rows } = await t.db.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations');
     expect(rows.map((r) => r.name).sort()).toEqual([...expected].sort());
     expect(rows.find((r) => r.name === '001_init.sql')?.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(expected).toContain('005_finding_linkage.sql');
   });
 
   it.runIf(_kind === 'pglite')('runs the embedded store with small shared buffers (peak RSS of a short command)', async () => {
@@ -111,6 +112,23 @@ describe.each([
     expect(rows.find((r) => r.library === 'libwebp' && r.version === '1.3.1')).toMatchObject({ copies: 1, storePaths: 1, vendoredCopies: 1 });
     expect(rows.find((r) => r.library === 'libwebp' && r.version === '1.2.4')).toMatchObject({ copies: 1, vendoredCopies: 0 });
     expect(rows.filter((r) => r.library === 'libwebp').map((r) => r.version)).toEqual([null, '1.2.4', '1.3.1', '1.3.2']);
+  });
+
+  it('leaves built-against findings out of vendored answers and counts; shows them on request', async () => {
+    const consumer = `/nix/store/${H('g')}-osslsigncode-2.5`;
+    const run = await createRun(t.db, { source: { kind: 'paths', label: 'linkage' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    await markRunStarted(t.db, run);
+    const linked: FileFinding = { ...finding(consumer, 'libwebp', '1.3.1', 'bin/tool'), linkage: 'built-against', linkageReason: 'NEEDs libwebp.so.7' };
+    const stripped: FileFinding = { ...finding(consumer, 'libwebp', '1.3.1', 'bin/stripped'), linkage: 'unknown', linkageReason: 'no symbol table and no matching DT_NEEDED' };
+    await recordPathResult(t.db, run, 'd1', scanned(consumer, 'sha256:consumer', [linked, stripped, finding(consumer, 'libwebp', '1.3.1', 'lib/libwebp.a')]));
+    await setRunTotal(t.db, run, 1);
+    await completeRunIfSettled(t.db, run);
+    const q = (linkage?: ('copy' | 'built-against' | 'unknown')[] | null) =>
+      vendors(t.db, { runId: run, library: 'libwebp', range: parseVersionRange('<1.3.2'), vendored: true, unknown: 'exclude', linkage, limit: 10, offset: 0 });
+    expect((await q()).rows.map((r) => [r.file, r.linkage])).toEqual([['bin/stripped', 'unknown'], ['lib/libwebp.a', 'copy']]);
+    expect((await q(null)).total).toBe(3);
+    expect((await q(['built-against'])).rows).toMatchObject([{ file: 'bin/tool', linkage: 'built-against', linkageReason: 'NEEDs libwebp.so.7' }]);
+    expect((await libraries(t.db, run)).find((r) => r.library === 'libwebp')).toMatchObject({ version: '1.3.1', copies: 2, vendoredCopies: 2, storePaths: 1, builtAgainst: 1 });
   });
 
   it('links an unchanged NAR into a new run instead of storing it again', async () => {

@@ -153,6 +153,7 @@ describe('diffCopies', () => {
       evidence: 'exported-version-function',
       vendored: true,
       linkage: 'unknown',
+      linkageReason: 'not ELF',
       advisories,
       attribute: null,
       maintainers: [],

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf, readElfLinkage } from '../../formats/elf.ts';
 import { ArError, arMembers, isAr, readAr, readArIndex } from '../../formats/ar.ts';
 import { classifyLinkage, sonameMatches } from '../../formats/linkage.ts';
-import { LIBRARY_LINKAGE } from '../../formats/library-linkage.ts';
+import { loadSignatures } from '../../signatures/loader.ts';
 
 const LIB = '/usr/lib/x86_64-linux-gnu';
 const FILES = {
@@ -26,6 +26,11 @@ const FILES = {
   s390xLibdl: ['/usr/s390x-linux-gnu/lib/libdl.so.2', 'libc6-s390x-cross'],
   ppcLibm: ['/usr/powerpc-linux-gnu/lib/libm.so.6', 'libc6-powerpc-cross'],
   ppcLibdl: ['/usr/powerpc-linux-gnu/lib/libdl.so.2', 'libc6-powerpc-cross'],
+  // Suspects of the linkage sweep (npm run sweep): header version strings, shared library NEEDed.
+  fontmanager: ['/usr/lib/jvm/java-17-openjdk-amd64/lib/libfontmanager.so', 'openjdk-17-jre-headless'],
+  cryptography: ['/usr/lib/python3/dist-packages/cryptography/hazmat/bindings/_openssl.abi3.so', 'python3-cryptography'],
+  erlangCrypto: ['/usr/lib/erlang/lib/crypto-5.1.2/priv/lib/crypto.so', 'erlang-crypto'],
+  opensslCli: ['/usr/bin/openssl', 'openssl'],
 } as const;
 type FileKey = keyof typeof FILES;
 
@@ -92,8 +97,10 @@ function tolerant(bytes: Uint8Array, fn: (b: Uint8Array) => unknown): 'ok' | 'er
   }
 }
 
-const openssl = LIBRARY_LINKAGE['openssl']!;
-const zlib = LIBRARY_LINKAGE['zlib']!;
+// The libraries' identities as the bundled signatures declare them (their sonames/symbols meta).
+const IDENTITIES = loadSignatures().identities;
+const openssl = IDENTITIES.get('openssl')!;
+const zlib = IDENTITIES.get('zlib')!;
 
 describe('ELF linkage of real binaries', () => {
   withFiles('osslsigncode NEEDs libcrypto and libssl and is built against OpenSSL, not a copy', ['osslsigncode'], () => {
@@ -106,7 +113,22 @@ describe('ELF linkage of real binaries', () => {
     expect(l.defined).not.toContain('SSL_CTX_new');
     expect(classifyLinkage(file('osslsigncode'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
     expect(classifyLinkage(file('osslsigncode'), zlib).linkage).toBe('built-against');
-    expect(classifyLinkage(file('osslsigncode'), LIBRARY_LINKAGE['libpng']!).linkage).toBe('unknown');
+    expect(classifyLinkage(file('osslsigncode'), IDENTITIES.get('libpng')!).linkage).toBe('unknown');
+  });
+
+  // Each suspect the sweep found (a finding in a file that NEEDs the library's soname and is not
+  // the library): before linkage evidence each was reported as a vendored copy.
+  withFiles("the sweep's suspects are built against the shared library, not copies", ['fontmanager', 'cryptography', 'erlangCrypto', 'opensslCli'], () => {
+    // OpenJDK's font manager NEEDs libfreetype.so.6 (the freetype presence strings are FreeType's
+    // header and error names); python3-cryptography's binding NEEDs libssl.so.3 and carries
+    // OPENSSL_VERSION_TEXT from the headers it was compiled against.
+    expect(classifyLinkage(file('fontmanager'), IDENTITIES.get('freetype')!)).toEqual({ linkage: 'built-against', reason: 'NEEDs libfreetype.so.6' });
+    expect(readElfLinkage(file('fontmanager'))!.imported).toContain('FT_Init_FreeType');
+    expect(classifyLinkage(file('cryptography'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
+    expect(readElfLinkage(file('cryptography'))!.defined).not.toContain('OpenSSL_version');
+    // Erlang's crypto NIF NEEDs only libcrypto.so.3; the openssl command line tool both.
+    expect(classifyLinkage(file('erlangCrypto'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libcrypto.so.3' });
+    expect(classifyLinkage(file('opensslCli'), openssl)).toEqual({ linkage: 'built-against', reason: 'NEEDs libssl.so.3' });
   });
 
   withFiles('libcrypto.so.3 is a copy of OpenSSL: it is the library (DT_SONAME) and defines its functions', ['libcrypto'], () => {
@@ -171,6 +193,32 @@ describe('ELF linkage of real binaries', () => {
       expect(l.hasSymbols).toBe(false);
     }
     expect(classifyLinkage(file('osslsigncode'), openssl).linkage).toBe('built-against');
+  });
+
+  it("each library's signature meta (sonames, symbols) holds on its real shared object", () => {
+    const own: [string, string][] = [
+      ['openssl', `${LIB}/libcrypto.so.3`], ['openssl', `${LIB}/libssl.so.3`], ['zlib', `${LIB}/libz.so.1`],
+      ['libpng', `${LIB}/libpng16.so.16`], ['libwebp', `${LIB}/libwebp.so.7`], ['expat', `${LIB}/libexpat.so.1`],
+      ['libjpeg-turbo', `${LIB}/libjpeg.so.62`], ['libcurl', `${LIB}/libcurl.so.4`], ['libcurl', `${LIB}/libcurl-gnutls.so.4`],
+      ['sqlite', `${LIB}/libsqlite3.so.0`], ['freetype', `${LIB}/libfreetype.so.6`],
+    ];
+    let checked = 0;
+    for (const [library, path] of own) {
+      if (!existsSync(path)) {
+        console.warn(`skipping ${library}: ${path} is missing`);
+        continue;
+      }
+      const id = IDENTITIES.get(library)!;
+      const bytes = new Uint8Array(readFileSync(path));
+      const l = readElfLinkage(bytes)!;
+      expect(id.sonames.some((p) => sonameMatches(p, l.soname ?? '')), `${path}: DT_SONAME ${l.soname} in ${id.sonames.join(', ')}`).toBe(true);
+      expect(id.symbols.filter((s) => l.defined.has(s)).length, `${path} defines one of ${id.symbols.join(', ')}`).toBeGreaterThan(0);
+      expect(classifyLinkage(bytes, id).linkage).toBe('copy');
+      // By the functions alone, too: a renamed or soname-less copy is still a copy.
+      expect(classifyLinkage(bytes, { sonames: [], symbols: id.symbols }).reason).toMatch(/^defines /);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
   });
 
   it('is null for what is not ELF, and classifies it unknown', () => {

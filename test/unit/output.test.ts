@@ -182,6 +182,8 @@ test('a scan finding becomes a copy row: package name and version from the store
     confidence: 'high' as const,
     evidence: 'version string',
     vendored: true,
+    linkage: 'copy' as const,
+    linkageReason: 'defines WebPGetDecoderVersion',
     matches: [],
   };
   expect(rowFromFinding({ ...finding, advisories: ['CVE-2023-4863'] })).toEqual({
@@ -189,7 +191,6 @@ test('a scan finding becomes a copy row: package name and version from the store
     matches: undefined,
     pname: 'electron',
     packageVersion: '25.8.0',
-    linkage: 'unknown',
     advisories: ['CVE-2023-4863'],
     attribute: null,
     maintainers: [],

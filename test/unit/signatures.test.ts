@@ -115,7 +115,7 @@ describe('loading signatures', () => {
     return dir;
   }
   const rule = (meta: string, strings = '$ver = "x1.2.3"'): string => `rule r {\n  meta:\n${meta}\n  strings:\n    ${strings}\n  condition:\n    any of them\n}\n`;
-  const good = '    library = "libfoo"\n    evidence = "version-string"\n    confidence = "high"';
+  const good = '    library = "libfoo"\n    evidence = "version-string"\n    confidence = "high"\n    sonames = "libfoo.so.1"\n    symbols = "foo_version"';
 
   it('loads the bundled folder with a digest that changes when a signature does', () => {
     const set = loadSignatures();
@@ -132,7 +132,7 @@ describe('loading signatures', () => {
   });
   it('missing or bad meta names file and rule', () => {
     expect(() => loadSignatures(folderWith('m.yar', rule('    evidence = "x"\n    confidence = "high"')))).toThrow(/m\.yar: rule r: meta library is missing/);
-    expect(() => loadSignatures(folderWith('m.yar', rule('    library = "libfoo"\n    confidence = "high"')))).toThrow(/rule r: meta evidence is missing/);
+    expect(() => loadSignatures(folderWith('m.yar', rule('    library = "libfoo"\n    confidence = "high"\n    sonames = ""\n    symbols = ""')))).toThrow(/rule r: meta evidence is missing/);
     expect(() => loadSignatures(folderWith('m.yar', rule(good.replace('"high"', '"sure"'))))).toThrow(/rule r: meta confidence must be high, medium or low/);
   });
   it('a version reader that does not fit its rule names file and rule', () => {
@@ -141,6 +141,18 @@ describe('loading signatures', () => {
     );
     expect(() => loadSignatures(folderWith('v.yar', rule(`${good}\n    version_from = "$ver"\n    version_regex = "x[0-9.]+"`)))).toThrow(/rule r: meta version_regex must have a capture group/);
     expect(() => loadSignatures(folderWith('v.yar', rule(`${good}\n    version_from = "$ver"\n    version_regex = "x([0-9.]+"`)))).toThrow(/rule r: meta version_regex does not compile/);
+  });
+  it('linkage meta: both comma lists are required, checked, and alike across a library\'s rules', () => {
+    const set = loadSignatures();
+    expect(set.identities.get('openssl')).toMatchObject({ sonames: ['libcrypto.so.*', 'libssl.so.*'], symbols: expect.arrayContaining(['OpenSSL_version']) });
+    expect(set.identities.get('chromium')).toMatchObject({ sonames: [], symbols: [] });
+    const base = '    library = "libfoo"\n    evidence = "version-string"\n    confidence = "high"';
+    expect(() => loadSignatures(folderWith('l.yar', rule(`${base}\n    symbols = "foo_version"`)))).toThrow(/l\.yar: rule r: meta sonames is missing/);
+    expect(() => loadSignatures(folderWith('l.yar', rule(`${base}\n    sonames = "libfoo.so.1"`)))).toThrow(/l\.yar: rule r: meta symbols is missing/);
+    expect(() => loadSignatures(folderWith('l.yar', rule(`${base}\n    sonames = "libfoo.so.1, lib foo"\n    symbols = "f"`)))).toThrow(/rule r: meta sonames entry "lib foo" is not a soname/);
+    expect(() => loadSignatures(folderWith('l.yar', rule(`${base}\n    sonames = "libfoo.so.*"\n    symbols = "foo_version, foo-bar"`)))).toThrow(/rule r: meta symbols entry "foo-bar" is not a C function name/);
+    const second = rule(`${base}\n    sonames = "libfoo.so.2"\n    symbols = "foo_version"`).replace('rule r ', 'rule r2 ');
+    expect(() => loadSignatures(folderWith('l.yar', `${rule(good)}${second}`))).toThrow(/l\.yar: rule r2: meta sonames\/symbols \(libfoo\.so\.2 \/ foo_version\) differ from those of rule r of library libfoo/);
   });
   it('two files defining one rule name are refused', () => {
     const dir = folderWith('dup.yar', readFileSync(path.join(DEFAULT_SIGNATURES_DIR, 'libvpx.yar'), 'utf8'));

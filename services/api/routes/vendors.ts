@@ -1,7 +1,7 @@
 // GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run;
 // `format=` other than json answers in an export format (services/output/) with its media type.
 import type { FastifyPluginAsync } from 'fastify';
-import { isKnownLibrary, vendors, type UnknownMode, type VendorsCursor } from '../../../store/queries.ts';
+import { isKnownLibrary, LINKAGE_CHOICES, linkagesOf, vendors, type LinkageChoice, type UnknownMode } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
@@ -16,24 +16,12 @@ interface VendorsQuery {
   channel?: string;
   vendored: 'true' | 'false' | 'any';
   unknown: UnknownMode;
+  linkage?: LinkageChoice;
   limit: number;
   offset: number;
-  after?: string;
   format: 'json' | ApiExportFormat;
 }
 
-/** The `next` of a page, as the client passes it back in `after`: opaque, URL-safe. */
-function encodeCursor(c: VendorsCursor): string {
-  return Buffer.from(JSON.stringify([c.path, c.file, c.rule])).toString('base64url');
-}
-
-function decodeCursor(s: string): VendorsCursor {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string' && !x.includes('\0'))) return { path: v[0], file: v[1], rule: v[2] };
-  } catch {}
-  throw new BadRequestError('after', 'after must be the "next" of a previous page');
-}
 
 export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   // Libraries the loaded signatures look for: known even before a run found any copy.
@@ -55,9 +43,13 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             channel: channelParam,
             vendored: { type: 'string', enum: ['true', 'false', 'any'], default: 'true' },
             unknown: { type: 'string', enum: ['include', 'exclude', 'only'], default: 'include' },
+            linkage: {
+              type: 'string',
+              enum: [...LINKAGE_CHOICES],
+              description: "default: copy and unknown; built-against findings (programs linked to the shared library) are not copies: 'any' or 'built-against' shows who links it",
+            },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
             offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
-            after: { type: 'string', maxLength: 2000, description: 'keyset pagination: the "next" of the previous page (fast at any depth; offset is then ignored)' },
             format: exportFormatParam,
           },
         },
@@ -75,7 +67,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         }
       }
       const run = await answerRun(deps, q);
-      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, limit: q.limit, offset: q.offset, ...(q.after !== undefined ? { after: decodeCursor(q.after) } : {}) });
+      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, linkage: linkagesOf(q.linkage), limit: q.limit, offset: q.offset });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
       if (q.format !== 'json') {
@@ -93,7 +85,6 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         suppressed,
         limit: q.limit,
         offset: q.offset,
-        next: result.next ? encodeCursor(result.next) : null,
         results: copies,
       };
     },

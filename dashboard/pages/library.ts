@@ -1,0 +1,148 @@
+// The library page: every store path with a copy of one library in a run, filtered by version
+// range, vendored or own package and confidence, sorted on a column, one page at a time from the
+// store (the same vendors query as GET /v1/vendors, so a million findings are never all read).
+import type { Advisory } from '../../advisories/loader.ts';
+import type { Queryable } from '../../store/database.ts';
+import type { RunCoverage } from '../../store/coverage.ts';
+import { vendors, type Confidence, type UnknownMode, type VendorSort } from '../../store/queries.ts';
+import { parseVersionRange, type VersionRange } from '../../signatures/version.ts';
+import { coverageBox, copyTable, pager } from '../components.ts';
+import { advisoriesOf, type CopyRow } from '../data.ts';
+import { decorateRows } from '../../services/decisions/answers.ts';
+import type { DecisionContext } from '../../services/decisions/context.ts';
+import { href, html, type SafeHtml } from '../html.ts';
+
+export const PAGE_SIZE = 100;
+const SORTS: readonly VendorSort[] = ['path', 'package', 'version', 'confidence'];
+const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
+
+export interface LibraryQuery {
+  version?: string;
+  vendored?: string;
+  unknown?: string;
+  confidence?: string | string[];
+  sort?: string;
+  order?: string;
+  offset?: string;
+}
+
+export interface LibraryFilters {
+  version: string;
+  range: VersionRange | null;
+  vendored: 'true' | 'false' | 'any';
+  unknown: UnknownMode;
+  confidence: Confidence[];
+  sort: VendorSort;
+  descending: boolean;
+  offset: number;
+}
+
+/** Reads the page's query; a malformed value is a message naming it (shown on the page with a 400). */
+export function libraryFilters(q: LibraryQuery): LibraryFilters | { parameter: string; message: string } {
+  const version = (q.version ?? '').trim();
+  let range: VersionRange | null = null;
+  if (version !== '') {
+    try {
+      range = parseVersionRange(version);
+    } catch (err) {
+      return { parameter: 'version', message: (err as Error).message };
+    }
+  }
+  const vendored = q.vendored ?? 'true';
+  if (vendored !== 'true' && vendored !== 'false' && vendored !== 'any') return { parameter: 'vendored', message: 'must be true, false or any' };
+  const unknown = q.unknown ?? 'include';
+  if (unknown !== 'include' && unknown !== 'exclude' && unknown !== 'only') return { parameter: 'unknown', message: 'must be include, exclude or only' };
+  const given = (Array.isArray(q.confidence) ? q.confidence : q.confidence ? [q.confidence] : []).flatMap((c) => c.split(',')).filter((c) => c !== '');
+  const confidence: Confidence[] = [];
+  for (const c of given) {
+    const known = CONFIDENCES.find((k) => k === c);
+    if (!known) return { parameter: 'confidence', message: `"${c}" is not one of high, medium, low` };
+    confidence.push(known);
+  }
+  const sort = SORTS.find((s) => s === (q.sort ?? 'path'));
+  if (!sort) return { parameter: 'sort', message: `must be one of ${SORTS.join(', ')}` };
+  const offset = Number(q.offset ?? 0);
+  if (!Number.isSafeInteger(offset) || offset < 0) return { parameter: 'offset', message: 'must be a whole number ≥ 0' };
+  return { version, range, vendored, unknown, confidence, sort, descending: q.order === 'desc', offset };
+}
+
+/** One page of copies, with their advisories and attribution as GET /v1/vendors gives them (copies the triage file hides are left out and counted). */
+export async function libraryRows(db: Queryable, decisions: DecisionContext, runId: number, library: string, f: LibraryFilters): Promise<{ rows: CopyRow[]; total: number; suppressed: number }> {
+  const page = await vendors(db, {
+    runId,
+    library,
+    range: f.range,
+    vendored: f.vendored === 'any' ? null : f.vendored === 'true',
+    unknown: f.unknown,
+    confidence: f.confidence,
+    sort: f.sort,
+    descending: f.descending,
+    limit: PAGE_SIZE,
+    offset: f.offset,
+  });
+  const { copies, suppressed } = await decorateRows(db, decisions, runId, page.rows, false);
+  return { rows: copies, total: page.total, suppressed };
+}
+
+function query(runId: number, f: LibraryFilters): Record<string, string | number | null> {
+  return {
+    run: runId,
+    version: f.version || null,
+    vendored: f.vendored === 'true' ? null : f.vendored,
+    unknown: f.unknown === 'include' ? null : f.unknown,
+    confidence: f.confidence.join(',') || null,
+    sort: f.sort === 'path' ? null : f.sort,
+    order: f.descending ? 'desc' : null,
+  };
+}
+
+function filterForm(library: string, runId: number, f: LibraryFilters, error: { parameter: string; message: string } | null): SafeHtml {
+  const opt = (value: string, label: string, current: string): SafeHtml => html`<option value="${value}"${value === current ? html` selected` : ''}>${label}</option>`;
+  return html`<form class="filters" method="get" action="/libraries/${encodeURIComponent(library)}" role="search" aria-label="filter copies">
+<input type="hidden" name="run" value="${runId}">
+<label>Version range <input name="version" value="${f.version}" placeholder="<1.6.40" aria-describedby="version-help"${error?.parameter === 'version' ? html` aria-invalid="true"` : ''}></label>
+<span id="version-help" class="sub">e.g. <code>&lt;1.3.2</code>, <code>&gt;=1.6.0 &lt;1.6.43</code>, <code>=1.6.39</code></span>
+<label>Packages <select name="vendored">${opt('true', 'vendored copies', f.vendored)}${opt('false', "the library's own packages", f.vendored)}${opt('any', 'both', f.vendored)}</select></label>
+<label>Unknown version <select name="unknown">${opt('include', 'included', f.unknown)}${opt('exclude', 'left out', f.unknown)}${opt('only', 'only those', f.unknown)}</select></label>
+<fieldset><legend>Confidence</legend>${CONFIDENCES.map((c) => html`<label class="inline"><input type="checkbox" name="confidence" value="${c}"${f.confidence.length === 0 || f.confidence.includes(c) ? html` checked` : ''}> ${c}</label>`)}</fieldset>
+<input type="hidden" name="sort" value="${f.sort}"><input type="hidden" name="order" value="${f.descending ? 'desc' : 'asc'}">
+<button type="submit">Apply</button>
+</form>`;
+}
+
+export interface LibraryPage {
+  library: string;
+  coverage: RunCoverage;
+  filters: LibraryFilters;
+  error: { parameter: string; message: string } | null;
+  result: { rows: CopyRow[]; total: number; suppressed: number } | null;
+  advisories: readonly Advisory[];
+}
+
+export function libraryPage(p: LibraryPage): SafeHtml {
+  const { library, coverage, filters: f } = p;
+  const q = query(coverage.runId, f);
+  const base = `/libraries/${encodeURIComponent(library)}`;
+  const sortLinks = (key: string, label: string): SafeHtml => {
+    const sort = key === 'package' || key === 'version' || key === 'confidence' ? key : 'path';
+    const active = f.sort === sort;
+    const next = active && !f.descending ? 'desc' : null;
+    const aria = active ? (f.descending ? 'descending' : 'ascending') : 'none';
+    return html`<th scope="col" aria-sort="${aria}"><a href="${href(base, { ...q, sort, order: next })}">${label}${active ? (f.descending ? ' ▼' : ' ▲') : ''}</a></th>`;
+  };
+  const r = p.result;
+  return html`<h1>${library}: store paths with a copy</h1>
+${coverageBox(coverage)}
+${filterForm(library, coverage.runId, f, p.error)}
+${p.error ? html`<p class="notice error" role="alert" data-parameter="${p.error.parameter}"><strong>${p.error.parameter}:</strong> ${p.error.message}</p>` : ''}
+${
+  r === null
+    ? ''
+    : r.total === 0
+      ? html`<p data-total="0">No copy of ${library} matches these filters in run ${coverage.runId} (coverage above).</p>`
+      : html`${r.suppressed > 0 ? html`<p class="sub" data-suppressed="${r.suppressed}">${r.suppressed} ${r.suppressed === 1 ? 'copy' : 'copies'} on this page hidden by the triage file.</p>` : ''}${pager(base, q, r.total, PAGE_SIZE, f.offset)}
+${copyTable(r.rows, { caption: `${library} copies, run ${coverage.runId}`, marks: (c) => ({ affected: c.advisories ?? [], cannotTell: advisoriesOf(p.advisories, c.library, c.version).cannotTell }), sortLinks })}
+${pager(base, q, r.total, PAGE_SIZE, f.offset)}`
+}
+<p><a href="${href('/v1/vendors', { library, run: coverage.runId, version: f.version || null, vendored: f.vendored, unknown: f.unknown, limit: PAGE_SIZE, offset: f.offset })}">This answer as JSON</a></p>`;
+}
