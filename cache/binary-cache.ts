@@ -14,7 +14,22 @@ export interface CacheOptions {
   concurrency?: number;
   /** S3: the requester pays (the NixOS bucket). */
   requesterPays?: boolean;
+  /** HTTP: the longest a whole NAR download may take, however steadily bytes trickle. Default 30 min. */
+  deadlineMs?: number;
+  /** HTTP: origins besides the cache's own that narinfo URLs and redirects may lead to (`https://host[:port]`). */
+  allowedOrigins?: string[];
+  /** HTTP: credentials per host, as Nix's netrc-file gives them (sent as Basic auth to that host only). */
+  credentials?: HostCredentials[];
 }
+
+export interface HostCredentials {
+  host: string;
+  login: string;
+  password: string;
+}
+
+/** The most a narinfo (or nix-cache-info) may hold: real ones are under 2 KB. */
+export const MAX_NARINFO_BYTES = 1024 * 1024;
 
 export interface NarDownload {
   body: AsyncIterable<Uint8Array>;

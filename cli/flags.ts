@@ -40,3 +40,28 @@ export function untilSignal(): Promise<string> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
 }
+
+/**
+ * Waits for SIGINT or SIGTERM, then runs `close`. If it has not finished within `graceMs` (a scan
+ * stuck in a runaway rule, a job that will not end), or a second signal comes, the process exits
+ * at once: jobs in flight are idempotent and are taken over after a restart or by another worker.
+ */
+export async function closeOnSignal(io: CommandIO, what: string, graceMs: number, close: () => Promise<void>): Promise<void> {
+  const signal = await untilSignal();
+  io.stderr.write(`vendorscan ${what}: ${signal}, stopping (at most ${Math.ceil(graceMs / 1000)} s; send it again to stop now)\n`);
+  const now = (why: string): void => {
+    io.stderr.write(`vendorscan ${what}: ${why}: stopping now; jobs in flight will be retried\n`);
+    process.exit(1);
+  };
+  const timer = setTimeout(() => now('the grace period is over'), graceMs);
+  const again = (): void => now('second signal');
+  process.once('SIGINT', again);
+  process.once('SIGTERM', again);
+  try {
+    await close();
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', again);
+    process.off('SIGTERM', again);
+  }
+}

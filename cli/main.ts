@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   migrate: { summary: 'apply the results store schema', load: () => import('./migrate.ts') },
   serve: { summary: 'the HTTP API (and jobs, without REDIS_URL)', load: () => import('./serve.ts') },
   worker: { summary: 'a queue worker (needs REDIS_URL)', load: () => import('./worker.ts') },
+  search: { summary: 'cancel or show an emergency search', load: () => import('./search.ts') },
   scheduler: { summary: 'the weekly channel scans (needs REDIS_URL)', load: () => import('./scheduler.ts') },
 };
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadSignatures, signatureDigest } from '../signatures/loader.ts';
-import { compileRules } from '../yara/rules.ts';
+import { compileRules, slowRuleWarnings } from '../yara/rules.ts';
 import { openBinaryCache, redactUrl } from '../cache/open.ts';
 import { parseStorePath, StorePathError } from '../nix/store-path.ts';
 import { messageOf, VendorscanError } from '../errors/errors.ts';
@@ -41,6 +41,9 @@ What to look for:
   --needle STRING      an ad-hoc literal string (repeatable)
   --hex PATTERN        an ad-hoc hex pattern such as "{ 4e 6f ?? 21 }" (repeatable)
                        (with ad-hoc rules, signatures are loaded only when --signatures is given)
+  --allow-include      let --rule files use include (they may then read any local file)
+  --force              run ad-hoc rules YARA-X flags as slow (each file is then matched
+                       under VENDORSCAN_FILE_TIMEOUT_MS and reported "timed out" past it)
 How:
   --concurrency N      store paths in flight (default: cores = ${availableParallelism()})
   --threads N          scan threads (default: min(cores, concurrency, number of --path))
@@ -50,6 +53,9 @@ How:
   --retries N          retries on 5xx and connection errors (default 4)
   ${FORMAT_USAGE}; jsonl: one finding per line as it is found
   --no-progress        no progress bar even on a TTY
+  --resume RUN         finish run RUN, interrupted when its process died: the paths it settled
+                       are kept, the rest scanned (its cache and source; give --path/--paths
+                       again when the run was started from a path list)
 Decisions (every finding says which advisories it falls under):
   --advisories DIR     more OSV advisories beside the bundled ones (env VENDORSCAN_ADVISORIES)
   --triage FILE        triage file: findings it suppresses are left out and counted in the summary
@@ -78,6 +84,8 @@ const options = {
   rule: { type: 'string', multiple: true },
   needle: { type: 'string', multiple: true },
   hex: { type: 'string', multiple: true },
+  'allow-include': { type: 'boolean' },
+  force: { type: 'boolean' },
   concurrency: { type: 'string' },
   threads: { type: 'string' },
   'max-file-size': { type: 'string' },
@@ -87,6 +95,7 @@ const options = {
   format: { type: 'string' },
   'no-progress': { type: 'boolean' },
   'no-store': { type: 'boolean' },
+  resume: { type: 'string' },
   'allow-failures': { type: 'boolean' },
   'fail-on': { type: 'string' },
   advisories: { type: 'string' },
@@ -114,7 +123,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const failOn = v['fail-on'] as FailOn | undefined;
   if (failOn !== undefined && !FAIL_ON.includes(failOn)) throw new UsageError(`--fail-on must be one of ${FAIL_ON.join(', ')}, got "${v['fail-on']}"`);
   const sourcesGiven = [v.path?.length ? 1 : 0, v.paths ? 1 : 0, v.channel ? 1 : 0].reduce((a, b) => a + b, 0);
-  if (sourcesGiven === 0) throw new UsageError('nothing to scan: give --path, --paths or --channel');
+  const resumeId = v.resume === undefined ? null : positiveInt('resume', v.resume, 0);
+  if (resumeId !== null && v['no-store']) throw new UsageError('--resume continues a stored run: it cannot go with --no-store');
+  if (sourcesGiven === 0 && resumeId === null) throw new UsageError('nothing to scan: give --path, --paths or --channel');
   if (sourcesGiven > 1) throw new UsageError('give only one of --path, --paths and --channel');
   for (const p of v.path ?? []) checkStorePath('--path', p);
   if (v.paths && v.paths !== '-') checkPathFile(v.paths);
@@ -135,11 +146,15 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   // and column (the signatures were compiled, so checked, by loadSignatures). A library scan's
   // digest is the signatures' (contents and readers only), the same as the service's.
   const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
+  // Ad-hoc rules YARA-X flags as slow are refused unless forced (they then run with per-file time limits).
+  const slow = slowRuleWarnings(ruleSources.adhoc);
+  for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
+  if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
 
-  const cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
-  const cacheOptions = { timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
-  await checkCacheOpens(cacheUrl, cacheOptions);
-  const paths = v.path ?? (v.paths ? readPathList(v.paths) : (await import('../workers/sources/channel.ts')).channelStorePaths(v.channel ?? '', config.channelsUrl));
+  let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+  const cacheOptions = { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
+  const channelPaths = async (channel: string): Promise<AsyncIterable<string>> => (await import('../workers/sources/channel.ts')).channelStorePaths(channel, config.channelsUrl);
+  let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : await channelPaths(v.channel ?? ''));
 
   const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
   const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
@@ -164,14 +179,39 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
   const db = store ? await store.openResultsStore(config) : null;
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  const runId = db && store ? await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }) : null;
+  let resume: { settled: ReadonlySet<string> } | undefined;
+  if (db && store && resumeId !== null) {
+    const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
+    // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
+    if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
+    resume = { settled: reopened.settled };
+    if (sourcesGiven === 0) {
+      const src = reopened.run.source;
+      if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
+      else if (reopened.pending.length > 0) paths = reopened.pending;
+      else {
+        await db.close();
+        throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
+      }
+    }
+  }
+  await checkCacheOpens(cacheUrl, cacheOptions).catch(async (err: unknown) => {
+    await db?.close();
+    throw err;
+  });
+  const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions,
     ruleSources: ruleSources.sources,
     binaryOnly: ruleSources.binaryOnly,
     matchOptions: { maxWholeFileSize, windowSize },
-    decompress: {},
+    decompress: config.decompress,
+    // Ad-hoc rules are matched in processes that are killed when a file takes too long.
+    ...(ruleSources.adhoc.length > 0 ? { fileTimeoutMs: config.fileTimeoutMs } : {}),
     paths,
     concurrency,
     threads,
@@ -187,7 +227,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   let summary: ScanSummary;
   let coverage: RunCoverage | null = null;
   try {
-    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest }) : await runScan(request);
+    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
     if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
     await db?.close();
@@ -260,8 +300,13 @@ async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; r
 }
 
 async function loadStore() {
-  const [migrate, runs, inProcess] = await Promise.all([import('../store/migrate.ts'), import('../store/runs.ts'), import('../workers/runs/run-in-process.ts')]);
-  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess };
+  const [migrate, runs, inProcess, interrupted] = await Promise.all([
+    import('../store/migrate.ts'),
+    import('../store/runs.ts'),
+    import('../workers/runs/run-in-process.ts'),
+    import('../store/interrupted.ts'),
+  ]);
+  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess, reopenInterruptedRun: interrupted.reopenInterruptedRun };
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */
@@ -272,11 +317,13 @@ export function cacheUrlFrom(value: string): string {
 
 interface BuiltRules {
   sources: RuleSource[];
+  /** The ad-hoc ones (--rule, --needle, --hex): untrusted, so checked for slow patterns and time-limited. */
+  adhoc: RuleSource[];
   /** Only library signatures: files that are not binary objects can be skipped. */
   binaryOnly: boolean;
 }
 
-function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[] }, signaturesDir: string): BuiltRules {
+function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: string[]; hex?: string[]; 'allow-include'?: boolean }, signaturesDir: string): BuiltRules {
   const adhoc: RuleSource[] = [];
   for (const file of v.rule ?? []) {
     let text: string;
@@ -285,13 +332,13 @@ function buildRuleSources(v: { signatures?: string; rule?: string[]; needle?: st
     } catch (err) {
       throw new UsageError(`--rule ${file}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    adhoc.push({ origin: file, text });
+    adhoc.push({ origin: file, text, ...(v['allow-include'] ? { allowIncludes: true } : {}) });
   }
   for (const [i, n] of (v.needle ?? []).entries()) adhoc.push(needleRule(n, i + 1));
   for (const [i, h] of (v.hex ?? []).entries()) adhoc.push(hexRule(h, i + 1));
   const withSignatures = adhoc.length === 0 || v.signatures !== undefined;
   const signatures = withSignatures ? loadSignatures(v.signatures ?? signaturesDir).sources : [];
-  return { sources: [...signatures, ...adhoc], binaryOnly: adhoc.length === 0 };
+  return { sources: [...signatures, ...adhoc], adhoc, binaryOnly: adhoc.length === 0 };
 }
 
 class CacheUnavailableError extends VendorscanError {

@@ -2,7 +2,7 @@
 import { buildApi } from '../services/api/app.ts';
 import { openRuntime } from '../services/runtime.ts';
 import { describeStore, loadConfig } from '../services/config.ts';
-import { parseFlags, positiveInt, untilSignal, type Command } from './flags.ts';
+import { closeOnSignal, parseFlags, positiveInt, type Command } from './flags.ts';
 
 const usage = `Usage: vendorscan serve [--port N] [--host H]
 
@@ -27,12 +27,13 @@ export const command: Command = {
     const port = positiveInt('port', v.port, config.port);
     const host = v.host ?? config.host;
     const runtime = await openRuntime(config);
-    const app = await buildApi({ ...runtime, apiToken: config.apiToken });
+    const app = await buildApi({ ...runtime, apiToken: config.apiToken, readToken: config.readToken });
     await app.listen({ port, host });
     io.stderr.write(`vendorscan API on http://${host}:${port} (docs at /docs), results in ${describeStore(config)}, ${runtime.bull ? 'jobs on Redis' : 'jobs in this process'}\n`);
-    await untilSignal();
-    await app.close();
-    await runtime.close();
+    await closeOnSignal(io, 'serve', config.shutdownGraceMs, async () => {
+      await app.close();
+      await runtime.close();
+    });
     return 0;
   },
 };

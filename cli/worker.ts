@@ -4,9 +4,10 @@ import { openRuntime } from '../services/runtime.ts';
 import { loadConfig } from '../services/config.ts';
 import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
 import { startBullWorker } from '../workers/queue/bullmq-worker.ts';
+import { startReconciler } from '../workers/queue/reconciler.ts';
 import { redisConnection } from '../workers/queue/scan-queue.ts';
 import { UsageError } from './usage-error.ts';
-import { parseFlags, positiveInt, untilSignal, type Command } from './flags.ts';
+import { closeOnSignal, parseFlags, positiveInt, type Command } from './flags.ts';
 
 const usage = `Usage: vendorscan worker [--concurrency N] [--threads N]
 
@@ -36,17 +37,32 @@ export const command: Command = {
       signatures: runtime.signatures,
       threads,
       scanConcurrency: concurrency,
-      cacheOptions: {},
+      cacheOptions: config.cacheOptions,
+      decompress: config.decompress,
       channelsUrl: config.channelsUrl,
+      fileTimeoutMs: config.fileTimeoutMs,
       enqueue: (jobs) => runtime.enqueue(jobs),
     });
     const jobs = concurrency * JOBS_PER_SCAN_SLOT;
     const worker = startBullWorker(processor, { connection: redisConnection(config.redisUrl), prefix: config.queuePrefix, concurrency: jobs, stalledMs: config.stalledMs });
+    // Jobs lost with Redis (a restart without persistence) are enqueued again from the store.
+    const reconciler = startReconciler({
+      db: runtime.db,
+      queued: async () => {
+        const c = await runtime.queueCounts();
+        return c.waiting + c.active + c.delayed;
+      },
+      enqueue: (jobs) => runtime.enqueue(jobs),
+      intervalMs: config.reconcileMs,
+      onRepair: (n) => io.stderr.write(`vendorscan worker: the queue had lost jobs of pending runs or searches; ${n} enqueued again\n`),
+    });
     io.stderr.write(`vendorscan worker: ${concurrency} store paths scanned at once on ${threads} scan threads, ${jobs} jobs at once\n`);
-    await untilSignal();
-    await worker.close();
-    await processor.close();
-    await runtime.close();
+    await closeOnSignal(io, 'worker', config.shutdownGraceMs, async () => {
+      reconciler.stop();
+      await worker.close();
+      await processor.close();
+      await runtime.close();
+    });
     return 0;
   },
 };

@@ -11,6 +11,8 @@ import { decompressWithTransform } from './node-transform.ts';
 import { onPath, TOOLS, type NativeCodec } from './tools.ts';
 import { decompressXzWasm } from './xz-wasm.ts';
 import { decompressZstdJs } from './zstd-js.ts';
+import { DEFAULT_MAX_WINDOW_BYTES, guarded } from './limits.ts';
+import type { Tool } from './child-process.ts';
 
 export { parseCompression, UnsupportedCompressionError, type Compression } from '../nix/compression.ts';
 export { DecompressionError, type Engine } from './decompression-error.ts';
@@ -18,6 +20,8 @@ export { DecompressionError, type Engine } from './decompression-error.ts';
 export interface DecompressOptions {
   /** native: system tool, error if missing; js: in-process decoder; auto (default): native when on PATH. */
   prefer?: 'native' | 'js' | 'auto';
+  /** The largest zstd window / xz dictionary a stream may ask for (default 128 MiB): checked before any decoder runs. */
+  maxWindowBytes?: number;
 }
 
 /** The engine `decompress` will use for `compression` (gzip/br are node:zlib, counted as native). */
@@ -61,12 +65,22 @@ export function decompress(
     case 'xz':
     case 'zstd':
     case 'bzip2': {
-      if (engineFor(compression, options) === 'js') return jsDecoder(compression, source);
+      const engine = engineFor(compression, options);
+      const checked = guarded(source, compression, engine, options);
+      if (engine === 'js') return jsDecoder(compression, checked);
       const tool = TOOLS[compression];
       if (!onPath(tool.command)) return missingTool(compression, tool.command);
-      return decompressWithTool(source, compression, tool);
+      return decompressWithTool(checked, compression, withMemoryLimit(compression, tool, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES));
     }
   }
+}
+
+/** The tool's own memory limit, matching the front check (which sees only what it can without decoding). */
+function withMemoryLimit(compression: NativeCodec, tool: Tool, maxWindow: number): Tool {
+  if (compression === 'zstd') return { ...tool, args: [...tool.args, `--memory=${maxWindow}`] };
+  // xz needs the dictionary plus a few MiB of decoder state.
+  if (compression === 'xz') return { ...tool, args: [...tool.args, `--memlimit-decompress=${maxWindow + 16 * 1024 * 1024}`] };
+  return tool;
 }
 
 // biome-ignore lint/correctness/useYield: a stream that fails on its first read, like the engines it stands for.

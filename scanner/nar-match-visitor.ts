@@ -65,11 +65,14 @@ export class NarMatchVisitor implements NarVisitor {
   private readonly binaryOnly: boolean;
   private readonly limits: Partial<ArchiveLimits>;
   private readonly inspect: FileInspector | undefined;
-  constructor(matcher: FileMatcher, binaryOnly: boolean, inspect?: FileInspector, limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize)) {
+  private readonly skip: ReadonlySet<string>;
+  /** `skip`: files not to match (they timed out before). */
+  constructor(matcher: FileMatcher, binaryOnly: boolean, inspect?: FileInspector, limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize), skip: ReadonlySet<string> = new Set()) {
     this.matcher = matcher;
     this.binaryOnly = binaryOnly;
     this.inspect = inspect;
     this.limits = limits;
+    this.skip = skip;
   }
 
   fileStart(path: string, size: number): void {
@@ -80,7 +83,7 @@ export class NarMatchVisitor implements NarVisitor {
     this.archive = null;
     this.archiveHeadLength = 0;
     this.archiveState = size >= MIN_ARCHIVE_BYTES ? 'sniffing' : 'off';
-    if (size === 0) this.state = 'skipping';
+    if (size === 0 || this.skip.has(path)) this.state = 'skipping';
     else if (this.binaryOnly) this.state = 'sniffing';
     else this.start();
   }

@@ -25,6 +25,10 @@ export interface PathResult {
    */
   warnings?: string[];
   durationMs: number;
+  /** Downloads begun again after the body broke off (a stall or reset mid-NAR). */
+  retries?: number;
+  /** Files whose matching ran past the per-file time limit: not matched (ad-hoc searches). */
+  timedOut?: string[];
   /** Set when the NAR was already scanned with the same ruleset: its stored scan is linked. */
   linkedNarScan?: number;
 }

@@ -2,12 +2,13 @@
 // → matcher → findings. Streams end to end; nothing holds a whole NAR. Any failure becomes a
 // 'failed' result naming the store path and what was wrong, so one bad path never stops a scan.
 import { createHash } from 'node:crypto';
-import type { BinaryCache } from '../cache/binary-cache.ts';
+import { CacheError, type BinaryCache } from '../cache/binary-cache.ts';
+import { backoffDelay } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
 import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
 import { NarParser } from '../nix/nar.ts';
-import { NarIntegrity, parseNixHash } from '../nix/hash.ts';
+import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
 import { NarMatchVisitor, type FileHits, type FileInspector } from './nar-match-visitor.ts';
 import type { FileFinding, PathResult } from './path-result.ts';
@@ -21,6 +22,8 @@ export interface ScanDeps {
   inspect?: FileInspector;
   decompress?: DecompressOptions;
   toFindings(storePath: string, files: FileHits[]): FileFinding[];
+  /** Files of the NAR not to match (they timed out in an earlier try). */
+  skipFiles?: ReadonlySet<string>;
   /** Called as bytes flow, with increments since the last call. */
   onBytes?(downloaded: number, nar: number): void;
 }
@@ -50,7 +53,7 @@ export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?
     }
     result.narHash = info.narHash;
     result.narSize = info.narSize;
-    const files = await streamNar(info, deps, result);
+    const files = await streamNarWithRetries(info, deps, result);
     result.findings = deps.toFindings(storePath.path, files);
     result.status = 'scanned';
   } catch (err) {
@@ -60,6 +63,23 @@ export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?
     result.durationMs = Date.now() - started;
   }
   return result;
+}
+
+/** A download that broke mid-body (a stall, a reset) is begun again this often: requests are retried by the cache, bodies here. */
+const BODY_RETRIES = 3;
+
+async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await streamNar(info, deps, result);
+    } catch (err) {
+      if (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES) throw err;
+      result.retries = (result.retries ?? 0) + 1;
+      result.downloadedBytes = 0;
+      result.narBytes = 0;
+      await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 4000)));
+    }
+  }
 }
 
 /**
@@ -74,7 +94,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles);
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 
@@ -91,9 +111,11 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
       const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
     const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
     for await (const chunk of decompress(counted(download.body), compression, options)) {
+      result.narBytes += chunk.length;
+      // Past NarSize the NAR is wrong whatever follows: stop before hashing, parsing or scanning more.
+      if (result.narBytes > info.narSize) throw new NarIntegrityError(`NarSize mismatch: narinfo says ${info.narSize} bytes, the NAR is longer (stopped after ${result.narBytes})`);
       integrity.update(chunk);
       parser.write(chunk);
-      result.narBytes += chunk.length;
       deps.onBytes?.(0, chunk.length);
       // A failed synchronous zlib call in an archive walk holds its engine until the loop turns.
       if (visitor.takeWalked()) await new Promise((resolve) => setImmediate(resolve));

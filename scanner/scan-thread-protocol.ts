@@ -13,12 +13,25 @@ export interface ScanThreadConfig {
   binaryOnly: boolean;
   matchOptions: MatchOptions;
   decompress: DecompressOptions;
+  /**
+   * Untrusted rules (searches): each scan "thread" is a child process, and a file whose matching
+   * takes longer than this is given up (the process is killed: YARA-X cannot be interrupted) and
+   * reported timed out, while the path's other files are scanned again without it.
+   */
+  fileTimeoutMs?: number;
 }
 
-export type ToThread = { type: 'scan'; id: number; storePath: string; narInfo?: NarInfo } | { type: 'close' };
+export type ToThread =
+  | { type: 'init'; config: ScanThreadConfig }
+  | { type: 'scan'; id: number; storePath: string; narInfo?: NarInfo; skipFiles?: string[] }
+  | { type: 'close' };
 
 export type FromThread =
+  /** Isolated mode: the process listens; the pool may send 'init'. */
+  | { type: 'hello' }
   | { type: 'ready' }
   | { type: 'fatal'; message: string }
   | { type: 'bytes'; downloaded: number; nar: number }
+  /** Isolated mode: matching of `file` began (null: it ended). */
+  | { type: 'matching'; id: number; file: string | null }
   | { type: 'result'; id: number; result: PathResult };

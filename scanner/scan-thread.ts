@@ -1,5 +1,8 @@
 // A scan thread: compiles the rules once, then scans the store paths the pool sends it, several at
 // a time (each with its own matcher), reporting bytes as they flow and one result per path.
+// The same file runs as a child process for untrusted rules (the pool's isolated mode): there the
+// configuration comes in the first message, and every file match is announced so that the pool
+// can kill a process stuck in YARA-X (which has no scan timeout of its own).
 import { parentPort, workerData } from 'node:worker_threads';
 import { openBinaryCache } from '../cache/open.ts';
 import { compileRules } from '../yara/rules.ts';
@@ -12,43 +15,64 @@ import type { FromThread, ScanThreadConfig, ToThread } from './scan-thread-proto
 
 const BYTES_REPORT_MS = 100;
 
-function post(message: FromThread): void {
-  parentPort?.postMessage(message);
+interface Port {
+  post(message: FromThread): void;
+  onMessage(handler: (msg: ToThread) => void): void;
+  close(): void;
 }
 
-async function main(config: ScanThreadConfig): Promise<void> {
+function threadPort(): Port | null {
   const port = parentPort;
-  if (!port) throw new Error('scan-thread.ts runs only as a scan thread (node:worker_threads), started by ScanThreadPool');
+  if (!port) return null;
+  return { post: (m) => port.postMessage(m), onMessage: (h) => port.on('message', h), close: () => port.close() };
+}
+
+function processPort(): Port | null {
+  const send = process.send?.bind(process);
+  if (!send) return null;
+  return {
+    post: (m) => void send(m),
+    onMessage: (h) => process.on('message', (m) => h(m as ToThread)),
+    close: () => process.disconnect(),
+  };
+}
+
+function serve(port: Port, config: ScanThreadConfig): void {
   const rules = compileRules(config.ruleSources);
   const metas = ruleMetas(config.ruleSources);
   const linkage = new LinkageChecker(metas);
   const cache = openBinaryCache(config.cacheUrl, config.cacheOptions);
+  const isolated = config.fileTimeoutMs !== undefined;
   let downloaded = 0;
   let nar = 0;
   const flush = (): void => {
     if (downloaded === 0 && nar === 0) return;
-    post({ type: 'bytes', downloaded, nar });
+    port.post({ type: 'bytes', downloaded, nar });
     downloaded = 0;
     nar = 0;
   };
   const timer = setInterval(flush, BYTES_REPORT_MS);
 
-  port.on('message', (msg: ToThread) => {
+  port.onMessage((msg) => {
+    if (msg.type === 'init') return;
     if (msg.type === 'close') {
       clearInterval(timer);
       flush();
       void cache.close().finally(() => port.close());
       return;
     }
+    const id = msg.id;
     // A matcher holds the state of the file being read, so every path in flight needs its own;
     // their buffers come from the thread's pool.
-    const matcher = new FileMatcher(rules, config.matchOptions);
+    const onScan = isolated ? (file: string | null) => port.post({ type: 'matching', id, file }) : undefined;
+    const matcher = new FileMatcher(rules, { ...config.matchOptions, onScan });
     void scanStorePath(msg.storePath, {
       cache,
       matcher,
       binaryOnly: config.binaryOnly,
       inspect: (hits, whole) => linkage.check(hits, whole),
       decompress: config.decompress,
+      skipFiles: new Set(msg.skipFiles ?? []),
       toFindings: (storePath, files) => files.flatMap((f) => fileFindings(storePath, f.file, f.hits, metas, f.linkage)),
       onBytes: (d, n) => {
         downloaded += d;
@@ -56,12 +80,26 @@ async function main(config: ScanThreadConfig): Promise<void> {
       },
     }, msg.narInfo).then((result) => {
       flush();
-      post({ type: 'result', id: msg.id, result });
+      port.post({ type: 'result', id, result });
     });
   });
-  post({ type: 'ready' });
+  port.post({ type: 'ready' });
 }
 
-main(workerData.config as ScanThreadConfig).catch((err: unknown) => {
-  post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-});
+const port = threadPort() ?? processPort();
+if (!port) throw new Error('scan-thread.ts runs only as a scan thread or a scan process, started by ScanThreadPool');
+const start = (config: ScanThreadConfig): void => {
+  try {
+    serve(port, config);
+  } catch (err) {
+    port.post({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+  }
+};
+if (parentPort) start(workerData.config as ScanThreadConfig);
+else {
+  process.once('message', (m: ToThread) => m.type === 'init' && start(m.config));
+  // Messages that arrive before a listener exists are dropped: the pool waits for this one.
+  port.post({ type: 'hello' });
+  // The pool's process is gone: nothing will read our results.
+  process.once('disconnect', () => process.exit(0));
+}

@@ -2,7 +2,10 @@
 // error at start-up that names the variable, never a surprise an hour into a run. Commands and
 // services receive a Config; nothing below services/ reads process.env for settings (the AWS SDK's
 // own credential variables and PATH, for the decompressors, are theirs, not ours).
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { CacheOptions } from '../cache/binary-cache.ts';
+import { parseNetrc } from '../cache/netrc.ts';
 import { CronExpressionParser } from 'cron-parser';
 import { VendorscanError } from '../errors/errors.ts';
 import { DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
@@ -42,6 +45,20 @@ export interface Config {
   stalledMs: number;
   port: number;
   host: string;
+  /** Searches: a file whose matching takes longer is given up and reported timed out. */
+  fileTimeoutMs: number;
+  /** Searches: paths not scanned this long after the search started are reported timed out. */
+  searchBudgetMs: number;
+  /** Options every cache client gets: download deadline, allowed origins, netrc credentials. */
+  cacheOptions: CacheOptions;
+  /** Decoder limits for every NAR (largest zstd window / xz dictionary). */
+  decompress: { maxWindowBytes: number };
+  /** Reads (GET /v1/…) need this bearer token (or the write token); null: reads are open. */
+  readToken: string | null;
+  /** worker: how often the queue is checked for jobs lost with Redis. */
+  reconcileMs: number;
+  /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
+  shutdownGraceMs: number;
   /** An extra folder of OSV advisories beside the bundled ones; null: the bundled ones only. */
   advisoriesDir: string | null;
   /** packages.json or `nix-env -qa --json --meta --out-path` output for attribution; null: none. */
@@ -63,6 +80,16 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_CRON', default: DEFAULT_CRON, what: 'scheduler: when (cron, UTC)' },
   { name: 'VENDORSCAN_CHANNELS_URL', default: DEFAULT_CHANNELS_URL, what: 'where --channel NAME finds NAME/store-paths.xz' },
   { name: 'VENDORSCAN_STALLED_MS', default: '30000', what: "how soon a dead worker's job is taken over (ms, ≥ 1000)" },
+  { name: 'VENDORSCAN_FILE_TIMEOUT_MS', default: '30000', what: 'searches: a file whose matching takes longer is given up and reported "timed out" (ms, 100 to 3600000)' },
+  { name: 'VENDORSCAN_SEARCH_BUDGET_MS', default: '21600000', what: 'searches: store paths still unscanned this long after a search started are reported "timed out" (ms, 1000 to 604800000)' },
+  { name: 'VENDORSCAN_RECONCILE_MS', default: '30000', what: 'worker: how often it checks for jobs the queue lost (Redis restarted without persistence); pending paths of running runs and searches are then enqueued again (ms, 100 to 3600000)' },
+  { name: 'VENDORSCAN_SHUTDOWN_GRACE_MS', default: '10000', what: 'serve, worker: after SIGTERM/SIGINT, how long jobs in flight get before the process exits (ms, 0 to 600000; unfinished jobs are retried)' },
+  { name: 'VENDORSCAN_NETRC_FILE', default: 'none', what: "HTTP caches: credentials as Nix's netrc-file (machine HOST login USER password PASS), sent as Basic auth to that host only; credentials in the cache URL work too and are never shown" },
+  { name: 'VENDORSCAN_ALLOWED_ORIGINS', default: "none: the cache's own origin only", what: 'HTTP caches: other origins (comma list of https://host[:port]) that narinfo URLs and redirects may lead to' },
+  { name: 'VENDORSCAN_CACHE_TIMEOUT_MS', default: '30000', what: 'serve, worker: per cache request, until the answer and the longest silence inside a body (ms; `scan --timeout` for the CLI)' },
+  { name: 'VENDORSCAN_DOWNLOAD_DEADLINE_MS', default: '1800000', what: 'HTTP caches: the longest one NAR download may take in all, however steadily bytes trickle (ms)' },
+  { name: 'VENDORSCAN_MAX_WINDOW', default: '134217728 (128 MiB)', what: 'the largest zstd window or xz dictionary a NAR may ask for (bytes); checked on the compressed stream before any decoder allocates it' },
+  { name: 'VENDORSCAN_READ_TOKEN', default: 'none: reads are open', what: 'bearer token every GET /v1/… needs (the write token works too); search patterns are shown only with the write token' },
   { name: 'PORT', default: '8080', what: 'serve: HTTP port' },
   { name: 'HOST', default: '127.0.0.1', what: 'serve: address to listen on' },
   { name: 'VENDORSCAN_ADVISORIES', default: 'the bundled advisories/ only', what: 'an extra folder of OSV advisories (same schema; a malformed file stops start-up naming file and field)' },
@@ -123,11 +150,54 @@ export function loadConfig(env: Env): Config {
     channelsUrl: url('VENDORSCAN_CHANNELS_URL', ['http', 'https', 'file']) ?? DEFAULT_CHANNELS_URL,
     stalledMs: int('VENDORSCAN_STALLED_MS', 30_000, 1000, 24 * 3600 * 1000),
     port: int('PORT', 8080, 1, 65535),
+    fileTimeoutMs: int('VENDORSCAN_FILE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
+    cacheOptions: {
+      timeoutMs: int('VENDORSCAN_CACHE_TIMEOUT_MS', 30_000, 100, 3600 * 1000),
+      deadlineMs: int('VENDORSCAN_DOWNLOAD_DEADLINE_MS', 30 * 60 * 1000, 1000, 7 * 24 * 3600 * 1000),
+      allowedOrigins: origins(get('VENDORSCAN_ALLOWED_ORIGINS')),
+      credentials: netrc(get('VENDORSCAN_NETRC_FILE')),
+    },
+    decompress: { maxWindowBytes: int('VENDORSCAN_MAX_WINDOW', 128 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024) },
+    readToken: get('VENDORSCAN_READ_TOKEN') ?? null,
+    reconcileMs: int('VENDORSCAN_RECONCILE_MS', 30_000, 100, 3600 * 1000),
+    shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),
     host: get('HOST') ?? '127.0.0.1',
     advisoriesDir: filePath('VENDORSCAN_ADVISORIES'),
     packagesFile: filePath('VENDORSCAN_PACKAGES'),
     triageFile: filePath('VENDORSCAN_TRIAGE'),
   };
+}
+
+function origins(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return value.split(',').map((o) => o.trim()).filter((o) => o !== '').map((o) => {
+    let u: URL;
+    try {
+      u = new URL(o);
+    } catch {
+      throw new ConfigError('VENDORSCAN_ALLOWED_ORIGINS', `"${redact(o)}" is not an origin such as https://host:port`);
+    }
+    if (!/^https?:$/.test(u.protocol) || u.username || u.password || (u.pathname !== '/' && u.pathname !== '')) {
+      throw new ConfigError('VENDORSCAN_ALLOWED_ORIGINS', `"${redact(o)}" is not an origin such as https://host:port (no path, no credentials)`);
+    }
+    return u.origin;
+  });
+}
+
+function netrc(file: string | undefined): CacheOptions['credentials'] {
+  if (file === undefined) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('VENDORSCAN_NETRC_FILE', `cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return parseNetrc(text, file);
+  } catch (err) {
+    throw new ConfigError('VENDORSCAN_NETRC_FILE', err instanceof Error ? err.message : String(err));
+  }
 }
 
 export const CHANNEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -139,6 +209,11 @@ export function checkCron(source: string, cron: string): void {
   } catch (err) {
     throw new ConfigError(source, `"${cron}" is not a cron expression (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** Every URL inside `text` with its credentials redacted (answers, reasons, logs). */
+export function redactUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/[^@/?#\s"']*@/gi, (m) => redact(m));
 }
 
 /** Where results are kept, in words. */

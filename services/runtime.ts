@@ -23,7 +23,12 @@ export interface Runtime {
   /** The in-process queue, when there is no Redis. */
   local: LocalQueue | null;
   bull: Queue<ScanJob> | null;
-  close(): Promise<void>;
+  /** Stops a cancelled search's scans in this process (with Redis, workers stop at their next path). */
+  dropSearch(searchId: number, cacheUrl: string): Promise<void>;
+  /** Searches' time budget (ms). */
+  searchBudgetMs: number;
+  /** `force`: do not wait for jobs in flight (shutdown past its grace period). */
+  close(force?: boolean): Promise<void>;
 }
 
 export async function openRuntime(config: Config, options: { threads?: number; concurrency?: number } = {}): Promise<Runtime> {
@@ -42,6 +47,8 @@ export async function openRuntime(config: Config, options: { threads?: number; c
       decisions,
       local: null,
       bull,
+      dropSearch: async () => {},
+      searchBudgetMs: config.searchBudgetMs,
       enqueue: (jobs) => enqueue(bull, jobs),
       queueCounts: async () => {
         const c = await bull.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed', 'completed');
@@ -55,7 +62,7 @@ export async function openRuntime(config: Config, options: { threads?: number; c
   }
   const threads = options.threads ?? availableParallelism();
   let local: LocalQueue | null = null;
-  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: {}, channelsUrl: config.channelsUrl, enqueue: (jobs) => local!.add(jobs) });
+  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: config.cacheOptions, decompress: config.decompress, channelsUrl: config.channelsUrl, fileTimeoutMs: config.fileTimeoutMs, enqueue: (jobs) => local!.add(jobs) });
   local = new LocalQueue((job) => processor.process(job), { concurrency: processor.scanConcurrency * JOBS_PER_SCAN_SLOT, onGiveUp: (job, err, attempts) => processor.giveUp(job, err, attempts) });
   const q = local;
   return {
@@ -65,9 +72,12 @@ export async function openRuntime(config: Config, options: { threads?: number; c
     decisions,
     local,
     bull: null,
+    dropSearch: (searchId, url) => processor.dropSearch(searchId, url),
+    searchBudgetMs: config.searchBudgetMs,
     enqueue: (jobs) => q.add(jobs),
     queueCounts: async () => ({ waiting: Math.max(0, q.size), active: 0, delayed: 0, failed: q.failures.length, completed: 0 }),
-    close: async () => {
+    close: async (force = false) => {
+      if (force) await processor.close(true);
       await q.idle();
       await processor.close();
       await db.close();

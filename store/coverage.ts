@@ -38,7 +38,27 @@ export class RunNotAnswerableError extends VendorscanError {
   }
 }
 
+/**
+ * Coverage of completed runs, per database: their counts never change again, and counting 200,000
+ * run paths on every answer cost ~300 ms a request (issue 13 M9). Bounded: the oldest entries go first.
+ */
+const completedCoverage = new WeakMap<Queryable, Map<number, RunCoverage>>();
+const COVERAGE_CACHE_SIZE = 256;
+
 export async function runCoverage(db: Queryable, runId: number): Promise<RunCoverage | null> {
+  const known = completedCoverage.get(db)?.get(runId);
+  if (known) return known;
+  const c = await countCoverage(db, runId);
+  if (c?.state === 'completed') {
+    const runs = completedCoverage.get(db) ?? new Map();
+    completedCoverage.set(db, runs);
+    if (runs.size >= COVERAGE_CACHE_SIZE) runs.delete(runs.keys().next().value as number);
+    runs.set(runId, c);
+  }
+  return c;
+}
+
+async function countCoverage(db: Queryable, runId: number): Promise<RunCoverage | null> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT r.id, r.kind, r.source, r.channel, r.channel_revision, r.state, r.started_at, r.finished_at, r.ruleset_digest, r.total, r.error,
        count(rp.*) AS registered,

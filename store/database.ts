@@ -1,6 +1,7 @@
 // One interface over PostgreSQL (pg, when DATABASE_URL is set) and embedded Postgres (PGlite in
 // VENDORSCAN_DATA_DIR) so the same migrations and queries run on a laptop and in production.
 import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './data-dir-lock.ts';
 
 export interface Queryable {
   query<T>(sql: string, params?: unknown[]): Promise<{ rows: T[] }>;
@@ -13,6 +14,8 @@ export interface Transaction extends Queryable {
 
 export interface Database extends Queryable {
   readonly kind: 'postgres' | 'pglite';
+  /** PGlite: the previous process on this data dir died holding it (its runs were interrupted). */
+  readonly recoveredFromCrash?: boolean;
   /** Runs several statements (no parameters). */
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T>;
@@ -81,12 +84,18 @@ const PGLITE_SHARED_BUFFERS = '32MB';
 
 async function openPGlite(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
+  // Before PGlite touches the files: a second process must fail here, not corrupt them.
+  const lock = lockDataDir(dataDir);
   const { PGlite } = await import('@electric-sql/pglite');
   // PGlite's default shared_buffers (160 MB of WebAssembly memory, touched as pages are used) made
   // up half of a short command's peak RSS; the data files stay in the OS page cache anyway.
-  const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+  const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] }).catch((err: unknown) => {
+    lock.release();
+    throw err;
+  });
   return {
     kind: 'pglite',
+    recoveredFromCrash: lock.tookOverStale,
     query: async <T>(sql: string, params: unknown[] = []) => ({ rows: (await db.query<T>(sql, params)).rows }),
     exec: async (sql) => {
       await db.exec(sql);
@@ -100,6 +109,12 @@ async function openPGlite(dataDir: string): Promise<Database> {
           },
         }),
       ),
-    close: () => db.close(),
+    close: async () => {
+      try {
+        await db.close();
+      } finally {
+        lock.release();
+      }
+    },
   };
 }

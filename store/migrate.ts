@@ -8,6 +8,7 @@ import { openDatabase, type Database, type DatabaseOptions, type Queryable } fro
 import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
 import { parseVersion, versionSortKey, VERSION_KEY_FORMAT } from '../signatures/version.ts';
 import { VendorscanError } from '../errors/errors.ts';
+import { markAllInterrupted } from './interrupted.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const LOCK = 7_461_002_815;
@@ -105,6 +106,8 @@ export async function openResultsStore(where: StoreLocation): Promise<Database> 
   const db = await openDatabase(databaseOptions(where));
   try {
     await migrate(db);
+    // Embedded: this process holds the data dir alone, so anything still running was left by one that died.
+    if (db.kind === 'pglite') await markAllInterrupted(db);
   } catch (err) {
     await db.close();
     throw err;

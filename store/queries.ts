@@ -1,6 +1,7 @@
 // The questions the security team asks: who vendors library L at versions in range R (in a run),
 // and which libraries and versions a run found. Version ranges become comparisons on version_key,
 // which orders like the version module, so they run on the (library, version_key) index.
+import { createHash } from 'node:crypto';
 import type { Queryable } from './database.ts';
 import { versionSortKey, type VersionRange } from '../signatures/version.ts';
 import type { Linkage } from '../signatures/finding.ts';
@@ -124,11 +125,16 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; page
   return { count: `SELECT count(*) AS n ${from}`, page: page(false), pageFromEnd: page(true), params };
 }
 
-export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number }> {
+export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number; totals: VendorsTotal }> {
   const { count, page, pageFromEnd, params } = vendorsSql(q);
   let total: number;
   let rows: Record<string, unknown>[];
-  const countRows = async (): Promise<number> => Number((await db.query<{ n: string }>(count, params)).rows[0]?.n ?? 0);
+  // The total of a completed run is counted once per query and kept (issue 13 M9).
+  let totals: VendorsTotal = { total: 0, exact: true, source: 'counted' };
+  const countRows = async (): Promise<number> => {
+    totals = await vendorsTotal(db, q.runId, count, params);
+    return totals.total;
+  };
   if (q.offset < FROM_END_AFTER) {
     // Two independent reads: on PostgreSQL's pool they run at once.
     [total, { rows }] = await Promise.all([countRows(), db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])]);
@@ -141,11 +147,38 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: V
   }
   return {
     total,
+    totals,
     rows: rows.map(toVendorRow),
   };
 }
 
 /** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored, linkage, linkage_reason. */
+/** A total: exact (counted once per completed run and query, then read back), or "at least" while a run is still going. */
+export interface VendorsTotal {
+  total: number;
+  /** false: at least `total` (a run still going is counted up to a cap, not in full). */
+  exact: boolean;
+  /** 'cached': counted before for this completed run and query; 'counted': now; 'capped': counted up to the cap. */
+  source: 'cached' | 'counted' | 'capped';
+}
+
+const COUNT_CAP = 10_000;
+
+async function vendorsTotal(db: Queryable, runId: number, count: string, params: unknown[]): Promise<VendorsTotal> {
+  const key = createHash('sha256').update(JSON.stringify([count, params.slice(1)])).digest('hex');
+  const cached = await db.query<{ total: string }>('SELECT total FROM vendor_counts WHERE run_id = $1 AND query_key = $2', [runId, key]);
+  if (cached.rows[0]) return { total: Number(cached.rows[0].total), exact: true, source: 'cached' };
+  const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
+  if (state.rows[0]?.state === 'completed') {
+    const n = Number((await db.query<{ n: string }>(count, params)).rows[0]?.n ?? 0);
+    await db.query('INSERT INTO vendor_counts (run_id, query_key, total) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [runId, key, n]);
+    return { total: n, exact: true, source: 'counted' };
+  }
+  const capped = count.replace(/^SELECT count\(\*\) AS n (FROM[\s\S]*)$/, `SELECT count(*) AS n FROM (SELECT 1 $1 LIMIT ${COUNT_CAP + 1}) capped`);
+  const n = Number((await db.query<{ n: string }>(capped, params)).rows[0]?.n ?? 0);
+  return n > COUNT_CAP ? { total: COUNT_CAP, exact: false, source: 'capped' } : { total: n, exact: true, source: 'counted' };
+}
+
 export function toVendorRow(r: Record<string, unknown>): VendorRow {
   return {
     storePath: String(r['path']),
@@ -174,7 +207,24 @@ export interface LibraryRow {
   builtAgainst: number;
 }
 
+/** A completed run's libraries never change: counted once per run (per database), bounded. */
+const completedLibraries = new WeakMap<Queryable, Map<number, LibraryRow[]>>();
+
 export async function libraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
+  const known = completedLibraries.get(db)?.get(runId);
+  if (known) return known;
+  const rows = await countLibraries(db, runId);
+  const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
+  if (state.rows[0]?.state === 'completed') {
+    const runs = completedLibraries.get(db) ?? new Map();
+    completedLibraries.set(db, runs);
+    if (runs.size >= 64) runs.delete(runs.keys().next().value as number);
+    runs.set(runId, rows);
+  }
+  return rows;
+}
+
+async function countLibraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
   const { rows } = await db.query<Record<string, unknown>>(
     `SELECT f.library, f.version, count(*) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS copies,
             count(DISTINCT rp.store_path_id) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS store_paths,

@@ -137,6 +137,8 @@ async function upsertRunPaths(db: Queryable, runId: number, results: { result: R
        SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, now() FROM t
        ON CONFLICT (run_id, store_path_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
          nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes, updated_at = now()
+       -- A retried job (after kill -9) finds the NAR it scanned itself and links it: the path stays 'scanned'.
+       WHERE run_paths.status <> 'scanned' OR EXCLUDED.status = 'scanned'
        RETURNING store_path_id
      )
      SELECT t.path FROM t JOIN written w ON w.store_path_id = t.id`,

@@ -15,6 +15,8 @@ export interface MatchOptions {
   maxMatchDataLength?: number;
   /** Where file buffers come from and go back to (default: one pool per thread). */
   pool?: BufferPool;
+  /** Told before each YARA-X scan of a file (its path) and after it (null): a watchdog's heartbeat. */
+  onScan?: (file: string | null) => void;
 }
 
 export interface StringMatch {
@@ -45,6 +47,8 @@ export class FileMatcher {
   private readonly overlap: number;
   private readonly maxData: number;
   private readonly pool: BufferPool;
+  private readonly onScan: ((file: string | null) => void) | undefined;
+  private file = '';
   private buffer: Buffer = Buffer.alloc(0);
   private length = 0;
   /** File offset of buffer[0]. */
@@ -68,6 +72,7 @@ export class FileMatcher {
     this.windowSize = Math.max(options.windowSize ?? 64 * MiB, this.overlap * 2);
     this.maxData = options.maxMatchDataLength ?? 256;
     this.pool = options.pool ?? threadPool;
+    this.onScan = options.onScan;
     rules.scanner.setMaxMatchesPerPattern(options.maxMatchesPerPattern ?? 64);
   }
 
@@ -76,7 +81,8 @@ export class FileMatcher {
     return this.maxWhole;
   }
 
-  begin(_path: string, size: number): void {
+  begin(path: string, size: number): void {
+    this.file = path;
     this.length = 0;
     this.base = 0;
     this.scannedUpTo = 0;
@@ -164,7 +170,10 @@ export class FileMatcher {
 
   private scan(view: Buffer): void {
     if (view.length === 0) return;
-    this.collect(this.rules.scanner.scan(view), view, this.base, this.hits, this.seen);
+    this.onScan?.(this.file);
+    const matches = this.rules.scanner.scan(view);
+    this.onScan?.(null);
+    this.collect(matches, view, this.base, this.hits, this.seen);
   }
 
   private collect(matches: RuleMatch[], view: Buffer, base: number, hits: Map<string, RuleHit>, seen: Set<string>): void {

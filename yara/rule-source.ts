@@ -6,6 +6,8 @@ export interface RuleSource {
   /** Where the text came from: a file path, or "needle #1", "hex #2". */
   origin: string;
   text: string;
+  /** `include` may read local files: only for a rule file its owner trusts (`--rule --allow-include`). */
+  allowIncludes?: boolean;
 }
 
 export class PatternError extends VendorscanError {

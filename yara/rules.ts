@@ -42,13 +42,18 @@ export const UNBOUNDED_PATTERN_CAP = 4096;
 const LOCATION = /-->\s*line:(\d+):(\d+)/;
 
 function firstLine(message: string): string {
-  const m = /error\[\w+\]:\s*(.*)/.exec(message);
+  const m = /(?:error|warning)\[\w+\]:\s*(.*)/.exec(message);
   const detail = /\|\s*\^+\s*(.*)$/m.exec(message)?.[1];
   return [m?.[1] ?? message.split('\n')[0] ?? message, detail].filter(Boolean).join(': ');
 }
 
+/** Includes read local files: only a source that says so (a trusted `--rule --allow-include`) may use them. */
+function compilerOptions(sources: RuleSource[]): { enableIncludes: boolean } {
+  return { enableIncludes: sources.some((s) => s.allowIncludes === true) };
+}
+
 function check(source: RuleSource): void {
-  const result = validate(source.text);
+  const result = validate(source.text, compilerOptions([source]));
   const error = result.errors[0];
   if (!error) return;
   const loc = LOCATION.exec(error.message);
@@ -104,7 +109,7 @@ export function compileRules(sources: RuleSource[]): CompiledRules {
   // name the file, line and column (validating every file first doubled the cost of each start).
   let scanner: YaraX;
   try {
-    scanner = compile(sources.map((s) => s.text).join('\n'));
+    scanner = compile(sources.map((s) => s.text).join('\n'), compilerOptions(sources));
   } catch (err) {
     for (const source of sources) check(source);
     throw new RuleCompileError('(rules)', null, null, err instanceof Error ? firstLine(err.message) : String(err));
@@ -117,6 +122,36 @@ export function compileRules(sources: RuleSource[]): CompiledRules {
     longestPatternLength: Math.max(...sources.map((s) => patternLengthBound(s.text))),
     digest,
   };
+}
+
+/** A compiler warning that a rule may make scans slow (a pattern without a good atom, a loop over filesize). */
+export interface SlowRuleWarning {
+  origin: string;
+  code: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+}
+
+const SLOW_CODES = new Set(['slow_pattern', 'potentially_slow_loop']);
+
+/** YARA-X's slow-pattern and slow-loop warnings of each source (errors are left to compileRules). */
+export function slowRuleWarnings(sources: RuleSource[]): SlowRuleWarning[] {
+  const out: SlowRuleWarning[] = [];
+  for (const source of sources) {
+    for (const w of validate(source.text, compilerOptions([source])).warnings) {
+      if (!SLOW_CODES.has(w.code)) continue;
+      const loc = LOCATION.exec(w.message);
+      out.push({
+        origin: source.origin,
+        code: w.code,
+        line: w.line ?? (loc ? Number(loc[1]) : null),
+        column: w.column ?? (loc ? Number(loc[2]) : null),
+        message: firstLine(w.message),
+      });
+    }
+  }
+  return out;
 }
 
 /**

@@ -7,6 +7,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import { httpStatusFor, isVendorscanError, messageOf } from '../../errors/errors.ts';
 import type { ApiDeps } from './deps.ts';
 import { BadRequestError } from './errors.ts';
+import { redactUrls } from '../config.ts';
+import { readGuard } from './common.ts';
 import { documentOnly, TAGS } from './openapi.ts';
 import { healthRoutes } from './routes/health.ts';
 import { metricsRoutes } from './routes/metrics.ts';
@@ -24,6 +26,31 @@ interface ValidationFailure {
   validation?: { instancePath?: string; params?: { missingProperty?: string; allowedValues?: unknown[] } }[];
   validationContext?: string;
   statusCode?: number;
+}
+
+const NUMERIC = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+function checkQuery(query: unknown): void {
+  if (typeof query !== 'object' || query === null) return;
+  for (const [name, raw] of Object.entries(query as Record<string, unknown>)) {
+    for (const value of Array.isArray(raw) ? raw : [raw]) {
+      if (typeof value !== 'string') continue;
+      if (value.includes('\0')) throw new BadRequestError(name, `${name} contains a NUL byte`);
+      if (NUMERIC.test(value.trim()) && !Number.isSafeInteger(Math.trunc(Number(value)))) {
+        throw new BadRequestError(name, `${name} is out of range: ${value.slice(0, 40)} (at most ${Number.MAX_SAFE_INTEGER})`);
+      }
+    }
+  }
+}
+
+/** Text columns cannot hold NUL: a body string with one is a 400 naming its field (a needle of bytes is a hex pattern). */
+function checkBody(body: unknown, where = ''): void {
+  if (typeof body === 'string') {
+    if (body.includes('\0')) throw new BadRequestError(where || 'body', `${where || 'body'} contains a NUL byte${where === 'needle' ? ' (search for bytes with hex)' : ''}`);
+  } else if (Array.isArray(body)) {
+    for (const [i, v] of body.entries()) checkBody(v, `${where}[${i}]`);
+  }
+  else if (typeof body === 'object' && body !== null) for (const [k, v] of Object.entries(body)) checkBody(v, where ? `${where}.${k}` : k);
 }
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -65,6 +92,16 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: messageOf(err) });
     return reply.code(500).send({ error: 'internal error', message: messageOf(err) });
   });
+
+  app.addHook('onRequest', readGuard(deps));
+  // Before any schema: a NUL byte or a number no column can hold is a 400 naming the parameter,
+  // never PostgreSQL's text in a 500.
+  app.addHook('preValidation', async (req) => {
+    checkQuery(req.query);
+    checkBody(req.body);
+  });
+  // A cache URL with credentials (run and search rows, failure reasons) is never shown whole.
+  app.addHook('onSend', async (_req, _reply, payload) => (typeof payload === 'string' ? redactUrls(payload) : payload));
 
   for (const routes of [healthRoutes, metricsRoutes, vendorsRoutes, librariesRoutes, scansRoutes, searchesRoutes, advisoriesRoutes, diffRoutes]) await app.register(routes, deps);
   // The pages for people (/, /libraries/…, /runs, …): after the API, whose answers they show.

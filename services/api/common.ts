@@ -11,15 +11,34 @@ export const runIdParam = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
 export const pathList = { type: 'array', minItems: 1, maxItems: 100_000, items: { type: 'string', maxLength: 300 } } as const;
 export const idParams = { type: 'object', required: ['id'], properties: { id: runIdParam } } as const;
 
-/** preHandler of the token-protected routes. */
+function bearerMatches(req: FastifyRequest, token: string | null | undefined): boolean {
+  if (!token) return false;
+  // Only `Bearer <token>`: a bare token (or any other scheme) is refused.
+  const bearer = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+  const given = Buffer.from(bearer?.[1] ?? '');
+  const want = Buffer.from(token);
+  return bearer !== null && given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** Whether the request carries the write token (search patterns are shown only then). */
+export function hasWriteToken(req: FastifyRequest, deps: Pick<ApiDeps, 'apiToken'>): boolean {
+  return bearerMatches(req, deps.apiToken);
+}
+
+/** onRequest hook of the token-protected routes: runs before the body is read or validated. */
 export function tokenGuard(deps: Pick<ApiDeps, 'apiToken'>): (req: FastifyRequest) => Promise<void> {
   return async (req) => {
-    const header = req.headers.authorization ?? '';
-    const given = Buffer.from(header.replace(/^Bearer\s+/i, ''));
-    const want = Buffer.from(deps.apiToken ?? '');
-    if (!deps.apiToken || given.length !== want.length || !timingSafeEqual(given, want)) {
+    if (!bearerMatches(req, deps.apiToken)) {
       throw new UnauthorizedError(deps.apiToken ? 'a valid bearer token is required' : 'writes are disabled: set VENDORSCAN_API_TOKEN on the server');
     }
+  };
+}
+
+/** onRequest hook of the reads when VENDORSCAN_READ_TOKEN is set: the read or the write token. */
+export function readGuard(deps: Pick<ApiDeps, 'apiToken' | 'readToken'>): (req: FastifyRequest) => Promise<void> {
+  return async (req) => {
+    if (!deps.readToken || req.method !== 'GET' || !req.url.startsWith('/v1/')) return;
+    if (!bearerMatches(req, deps.readToken) && !bearerMatches(req, deps.apiToken)) throw new UnauthorizedError('reads need a bearer token (VENDORSCAN_READ_TOKEN is set on the server)');
   };
 }
 

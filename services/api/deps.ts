@@ -11,8 +11,14 @@ export interface ApiDeps {
   /** The one cache this service scans: from configuration, never from a request. */
   cacheUrl: string;
   apiToken: string | null;
+  /** Reads (GET /v1/…) need this token or the write token; null/absent: reads are open. */
+  readToken?: string | null;
   /** Advisories, packages listing and triage file: from configuration, never from a request. */
   decisions: DecisionContext;
   enqueue(jobs: ScanJob[]): Promise<void>;
   queueCounts?(): Promise<QueueCounts>;
+  /** Stops a cancelled search's scans running in this process. */
+  dropSearch?(searchId: number, cacheUrl: string): Promise<void>;
+  /** Searches: remaining paths are reported timed out this long after the search started (default 6 h). */
+  searchBudgetMs?: number;
 }

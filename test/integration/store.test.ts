@@ -11,6 +11,7 @@ import { libraries, vendors, vendorsSql } from '../../store/queries.ts';
 import { parseVersionRange, VERSION_KEY_FORMAT } from '../../signatures/version.ts';
 import type { FileFinding, PathResult } from '../../scanner/path-result.ts';
 import { freshPGlite, freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
+import { seedMillionFindings } from '../helpers/seed-findings.ts';
 
 const H = (c: string): string => c.repeat(32);
 function finding(storePath: string, library: string, version: string | null, file = 'lib/x.so'): FileFinding {
@@ -191,17 +192,7 @@ describe('postgres at scale', () => {
   });
 
   it('answers the vendors query from an index over a million findings', async () => {
-    await t.db.exec(`
-      INSERT INTO runs (source, cache_url, ruleset_digest, state) VALUES ('{"kind":"paths","label":"scale"}', 'file:///x', 'd', 'completed');
-      INSERT INTO store_paths (path, hash, pname, version)
-        SELECT '/nix/store/' || lpad(i::text, 32, '0') || '-pkg' || i || '-1.0', lpad(i::text, 32, '0'), 'pkg' || i, '1.0' FROM generate_series(1, 200000) i;
-      INSERT INTO nar_scans (nar_hash, ruleset_digest, nar_size, files) SELECT 'sha256:' || i, 'd', 1, 1 FROM generate_series(1, 200000) i;
-      INSERT INTO run_paths (run_id, store_path_id, status, nar_scan_id) SELECT 1, i, 'scanned', i FROM generate_series(1, 200000) i;
-      INSERT INTO findings (nar_scan_id, file, library, version, version_key, rule, confidence, evidence, matches)
-        SELECT (i % 200000) + 1, 'lib/f' || i, (ARRAY['libpng','zlib','libvpx','freetype','libwebp'])[i % 5 + 1], '1.' || (i % 7), '0000000001.' || lpad((i % 7)::text, 10, '0') || ',', 'r', 'high', 'e', '[]'
-        FROM generate_series(1, 1000000) i;
-      ANALYZE;
-    `);
+    await seedMillionFindings(t.db);
     const { rows } = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM findings');
     expect(Number(rows[0]?.n)).toBe(1_000_000);
     // The very SQL the API runs: its findings are read through an index, not a scan of the table.

@@ -4,6 +4,7 @@
 import type { Database } from '../../store/database.ts';
 import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
 import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
+import { CANCELLED, searchGate } from '../../store/search-control.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
 import type { BinaryCache, CacheOptions } from '../../cache/binary-cache.ts';
 import { openBinaryCache, redactUrl } from '../../cache/open.ts';
@@ -13,6 +14,7 @@ import { prepareBatch } from '../runs/incremental.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
 import type { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { NarInfo } from '../../nix/narinfo.ts';
+import type { DecompressOptions } from '../../decompress/decompress.ts';
 import { Limiter } from '../../cache/limiter.ts';
 import { ScanThreadPools } from './thread-pools.ts';
 import type { ScanJob } from './scan-queue.ts';
@@ -30,7 +32,13 @@ export interface ProcessorOptions {
   enqueue(jobs: ScanJob[]): Promise<void>;
   /** Counts for /metrics. */
   onPathResult?(result: PathResult): void;
+  /** Searches (untrusted rules): a file whose matching takes longer is reported timed out (default 30 s). */
+  fileTimeoutMs?: number;
+  /** Decoder limits (largest zstd window / xz dictionary). */
+  decompress?: DecompressOptions;
 }
+
+export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
 
 /** An error no retry will fix (the job fails at once). */
 export class PermanentJobError extends VendorscanError {
@@ -73,7 +81,7 @@ export class JobProcessor {
   private readonly options: ProcessorOptions;
   constructor(options: ProcessorOptions) {
     this.options = options;
-    this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions });
+    this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions, ...(options.decompress ? { decompress: options.decompress } : {}) });
     this.scanSlots = new Limiter(this.scanConcurrency);
     this.searchSlots = new Limiter(this.scanConcurrency);
   }
@@ -127,8 +135,19 @@ export class JobProcessor {
     }
   }
 
-  async close(): Promise<void> {
-    await this.pools.close();
+  /** The most scan threads and processes this processor has had alive at once. */
+  get scannerHighWater(): number {
+    return this.pools.highWater;
+  }
+
+  /** Stops a search's scans at once (it was cancelled). */
+  async dropSearch(searchId: number, cacheUrl: string): Promise<void> {
+    await this.pools.drop(cacheUrl, `search-${searchId}`);
+  }
+
+  /** `force`: kill scans in flight instead of waiting for them (shutdown past its grace period). */
+  async close(force = false): Promise<void> {
+    await this.pools.close(force);
     for (const c of this.caches.values()) await c.close();
   }
 
@@ -234,12 +253,22 @@ export class JobProcessor {
   }
 
   private async searchPath(searchId: number, storePath: string): Promise<void> {
+    const gate = await searchGate(this.options.db, searchId);
+    if (!gate) throw new PermanentJobError(`search ${searchId} does not exist`);
+    if (!gate.go) {
+      // Cancelled or past its time budget: settle the path without scanning it.
+      await failPendingSearchPaths(this.options.db, searchId, [storePath], gate.reason);
+      return;
+    }
     const search = await searchProgress(this.options.db, searchId);
     if (!search) throw new PermanentJobError(`search ${searchId} does not exist`);
     const rules: RuleSource[] =
       search.kind === 'needle' ? [needleRule(search.pattern, 1)] : search.kind === 'hex' ? [hexRule(search.pattern, 1)] : [{ origin: `search #${searchId}`, text: search.pattern }];
-    const pool = await this.pools.get(search.cacheUrl, `search-${searchId}`, rules, false);
+    const pool = await this.pools.get(search.cacheUrl, `search-${searchId}`, rules, false, this.options.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS);
     const result = await this.scanWithSlot(pool, true, storePath);
+    // Cancelled while it was scanning: the path was settled then; its scan was stopped, not failed.
+    const after = await searchGate(this.options.db, searchId);
+    if (after && !after.go && after.reason === CANCELLED && result.status === 'failed') return;
     await recordSearchResult(this.options.db, searchId, result);
     this.options.onPathResult?.(result);
   }

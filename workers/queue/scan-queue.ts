@@ -11,11 +11,12 @@ export const QUEUE_NAME = 'vendorscan-scans';
 
 export const PRIORITY = { search: 1, plan: 5, scan: 10 } as const;
 
+/** `epoch`: set by the reconciler when it enqueues lost work again, so the job ids are new. */
 export type ScanJob =
-  | { kind: 'plan-run'; runId: number }
-  | { kind: 'run-paths'; runId: number; storePaths: string[] }
-  | { kind: 'plan-search'; searchId: number }
-  | { kind: 'search-path'; searchId: number; storePath: string };
+  | { kind: 'plan-run'; runId: number; epoch?: string }
+  | { kind: 'run-paths'; runId: number; storePaths: string[]; epoch?: string }
+  | { kind: 'plan-search'; searchId: number; epoch?: string }
+  | { kind: 'search-path'; searchId: number; storePath: string; epoch?: string };
 
 /** Between attempts of a job: the project's one backoff (cache/retry.ts). */
 export const JOB_BACKOFF = { baseDelayMs: 2000, maxDelayMs: 60_000 } as const;
@@ -46,6 +47,11 @@ export function redisConnection(url: string): ConnectionOptions {
 }
 
 export function jobId(job: ScanJob): string {
+  const base = baseJobId(job);
+  return job.epoch ? `${base}-${job.epoch}` : base;
+}
+
+function baseJobId(job: ScanJob): string {
   const owner = 'runId' in job ? job.runId : job.searchId;
   switch (job.kind) {
     case 'plan-run':

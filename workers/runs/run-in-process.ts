@@ -7,20 +7,24 @@ import { openBinaryCache } from '../../cache/open.ts';
 import { parseStorePath } from '../../nix/store-path.ts';
 import { runScan, type ScanRequest, type ScanSummary } from '../../scanner/scan.ts';
 import { incrementalPrepare } from './incremental.ts';
+import { setTotalFromRegistered } from '../../store/interrupted.ts';
 
 export interface InProcessRun extends Omit<ScanRequest, 'prepare'> {
   db: Database;
   runId: number;
   rulesetDigest: string;
+  /** Resuming an interrupted run: these paths are settled already and are not scanned again; the total is every registered path. */
+  resume?: { settled: ReadonlySet<string> };
 }
 
 export async function runInProcess(run: InProcessRun): Promise<ScanSummary> {
-  const { db, runId, rulesetDigest, onResult, ...request } = run;
+  const { db, runId, rulesetDigest, onResult, resume, ...request } = run;
   const cache = openBinaryCache(request.cacheUrl, request.cacheOptions);
   await markRunStarted(db, runId);
   let valid = 0;
   async function* counted(paths: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
     for await (const p of paths) {
+      if (resume?.settled.has(p)) continue;
       try {
         parseStorePath(p);
         valid++;
@@ -40,7 +44,8 @@ export async function runInProcess(run: InProcessRun): Promise<ScanSummary> {
         await onResult?.(result);
       },
     });
-    await setRunTotal(db, runId, valid);
+    if (resume) await setTotalFromRegistered(db, runId);
+    else await setRunTotal(db, runId, valid);
     await completeRunIfSettled(db, runId);
     return summary;
   } catch (err) {

@@ -9,7 +9,7 @@ export const scansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.post<{ Body: { channel?: string; paths?: string[] } }>(
     '/v1/scans',
     {
-      preHandler: tokenGuard(deps),
+      onRequest: tokenGuard(deps),
       schema: {
         tags: ['scans'],
         description: 'Start a run: a channel or a list of store paths.',

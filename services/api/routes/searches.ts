@@ -2,11 +2,13 @@
 // a path list, at a higher priority than scans (token); its progress and matches so far.
 import type { FastifyPluginAsync } from 'fastify';
 import { createSearch, searchMatches, searchProgress } from '../../../store/searches.ts';
-import { compileRules, RuleCompileError } from '../../../yara/rules.ts';
+import { cancelSearch, searchProblems, setSearchDeadline } from '../../../store/search-control.ts';
+import { RuleCompileError, type SlowRuleWarning } from '../../../yara/rules.ts';
+import { checkRules, SlowRuleError } from '../../../yara/rule-check.ts';
 import { hexRule, needleRule, PatternError } from '../../../yara/rule-source.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { answerRun, checkStorePaths, idParams, pathList, runIdParam, tokenGuard } from '../common.ts';
+import { answerRun, checkStorePaths, hasWriteToken, idParams, pathList, runIdParam, tokenGuard } from '../common.ts';
 
 const MAX_RULE_BYTES = 64 * 1024;
 
@@ -16,16 +18,20 @@ interface SearchBody {
   hex?: string;
   run?: string;
   paths?: string[];
+  force?: boolean;
 }
+
+const DEFAULT_SEARCH_BUDGET_MS = 6 * 3600 * 1000;
 
 export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.post<{ Body: SearchBody }>(
     '/v1/searches',
     {
-      preHandler: tokenGuard(deps),
+      onRequest: tokenGuard(deps),
       schema: {
         tags: ['searches'],
-        description: 'Start an emergency search: exactly one of rule, needle, hex; over a run (default the latest) or paths.',
+        description:
+          'Start an emergency search: exactly one of rule, needle, hex; over a run (default the latest) or paths. A rule may not use include. A rule YARA-X flags as slow is refused (400 with its warnings) unless force is true; every file is matched under a time limit either way.',
         security: [{ bearer: [] }],
         body: {
           type: 'object',
@@ -36,6 +42,7 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
             hex: { type: 'string', minLength: 1, maxLength: 8192 },
             run: runIdParam,
             paths: pathList,
+            force: { type: 'boolean', default: false },
           },
         },
       },
@@ -47,9 +54,12 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       if (given.length !== 1 || field === undefined) throw new BadRequestError('body', 'give exactly one of rule, needle and hex');
       const kind = field === 'rule' ? 'yara' : field;
       const pattern = body[field] ?? '';
+      let warnings: SlowRuleWarning[];
       try {
-        compileRules([kind === 'yara' ? { origin: 'rule', text: pattern } : kind === 'needle' ? needleRule(pattern, 1) : hexRule(pattern, 1)]);
+        // Off this thread and with a time limit: a rule is untrusted input.
+        warnings = await checkRules([kind === 'yara' ? { origin: 'rule', text: pattern } : kind === 'needle' ? needleRule(pattern, 1) : hexRule(pattern, 1)], { force: body.force === true });
       } catch (err) {
+        if (err instanceof SlowRuleError) throw new BadRequestError(field, err.compilerMessage, { line: err.line, column: err.column, warnings: err.warnings, hint: 'send "force": true to run it anyway' });
         if (err instanceof RuleCompileError) throw new BadRequestError(field, err.compilerMessage, { line: err.line, column: err.column });
         if (err instanceof PatternError) throw new BadRequestError(field, err.message);
         throw err;
@@ -57,9 +67,26 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       checkStorePaths(body.paths ?? []);
       const scope = body.paths ? { paths: body.paths } : { runId: (await answerRun(deps, body.run !== undefined ? { run: body.run } : {})).runId };
       const searchId = await createSearch(deps.db, { kind, pattern, scope, cacheUrl: deps.cacheUrl });
+      await setSearchDeadline(deps.db, searchId, deps.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS);
       await deps.enqueue([{ kind: 'plan-search', searchId }]);
       reply.code(202);
-      return searchProgress(deps.db, searchId);
+      return { ...(await searchProgress(deps.db, searchId)), warnings };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/v1/searches/:id',
+    {
+      onRequest: tokenGuard(deps),
+      schema: { tags: ['searches'], description: 'Cancel a search: its pending paths are not scanned (token).', security: [{ bearer: [] }], params: idParams },
+    },
+    async (req) => {
+      const id = Number(req.params.id);
+      const before = await cancelSearch(deps.db, id);
+      if (before === null) throw new NotFoundError(`search ${id} does not exist`);
+      const progress = await searchProgress(deps.db, id);
+      if (progress && (before === 'queued' || before === 'running')) await deps.dropSearch?.(id, progress.cacheUrl);
+      return { ...progress, cancelled: before === 'queued' || before === 'running' || before === 'interrupted' };
     },
   );
 
@@ -77,7 +104,9 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       const id = Number(req.params.id);
       const progress = await searchProgress(deps.db, id);
       if (!progress) throw new NotFoundError(`search ${id} does not exist`);
-      return { ...progress, results: await searchMatches(deps.db, id, req.query.limit, req.query.offset) };
+      // A pattern can say what is being hunted before a fix is out: only writers see it.
+      const pattern = hasWriteToken(req, deps) ? progress.pattern : null;
+      return { ...progress, pattern, ...(await searchProblems(deps.db, id)), results: await searchMatches(deps.db, id, req.query.limit, req.query.offset) };
     },
   );
 };

@@ -22,6 +22,7 @@ interface VendorsQuery {
   format: 'json' | ApiExportFormat;
 }
 
+
 export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   // Libraries the loaded signatures look for: known even before a run found any copy.
   const signatureLibraries = new Set([...deps.signatures.rules.values()].map((m) => m.library));
@@ -48,7 +49,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
               description: "default: copy and unknown; built-against findings (programs linked to the shared library) are not copies: 'any' or 'built-against' shows who links it",
             },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
             format: exportFormatParam,
           },
         },
@@ -73,7 +74,19 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         const title = `${q.vendored === 'true' ? 'vendored ' : ''}copies of ${q.library}${q.version ? ` ${q.version}` : ''}`;
         return sendExport(reply, q.format, { coverage: run, rows: copies, total: result.total, title, filename: `vendors-${q.library}-run${run.runId}` });
       }
-      return { run, library: q.library, version: q.version ?? null, total: result.total, suppressed, limit: q.limit, offset: q.offset, results: copies };
+      // The total is exact for a completed run (counted once per query, then cached); while a run goes on, "at least" past 10,000.
+      return {
+        run,
+        library: q.library,
+        version: q.version ?? null,
+        total: result.total,
+        totalExact: result.totals.exact,
+        totalSource: result.totals.source,
+        suppressed,
+        limit: q.limit,
+        offset: q.offset,
+        results: copies,
+      };
     },
   );
 };

@@ -1,0 +1,266 @@
+// Issue 13, the cache side: H3 (a narinfo body that never ends), L1 (a NAR trickling one byte at a
+// time: an overall deadline), L4 (a 404 NAR leaves no timer behind), L5 (narinfo URLs and redirects
+// that leave the cache's origin), L6 (file:// symlinks out of the cache), M7 (credentials in the
+// cache URL or a netrc file work as Basic auth and are never shown). Real HTTP on 127.0.0.1.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { HttpBinaryCache } from '../../cache/http-binary-cache.ts';
+import { FileBinaryCache } from '../../cache/file-binary-cache.ts';
+import { parseNetrc } from '../../cache/netrc.ts';
+import { addToStore, makeBinaryCache, readNarInfoText } from '../helpers/nix.ts';
+import { loadConfig } from '../../services/config.ts';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+const HASH = (c: string): string => c.repeat(32);
+let storePath: string;
+let cacheDir: string;
+let realNarInfo: string;
+let server: Server;
+let other: Server;
+let base: string;
+let otherBase: string;
+const hits: string[] = [];
+
+function narInfo(hash: string, url: string): string {
+  return realNarInfo.replace(/^StorePath: .*$/m, `StorePath: /nix/store/${hash}-x`).replace(/^URL: .*$/m, `URL: ${url}`).replace(/^(FileHash|FileSize): .*\n/gm, '');
+}
+
+function listen(s: Server): Promise<string> {
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(s.address() as { port: number }).port}`)));
+}
+
+beforeAll(async () => {
+  storePath = addToStore('hostile-cache-1.0', { 'a.txt': 'hello\n' });
+  cacheDir = makeBinaryCache([storePath], 'xz');
+  realNarInfo = readNarInfoText(cacheDir, storePath);
+  const realUrl = /^URL: (.*)$/m.exec(realNarInfo)?.[1] ?? '';
+  other = createServer((req, res) => {
+    hits.push(`other ${req.url} ${req.headers.authorization ?? ''}`);
+    res.writeHead(200).end(readFileSync(path.join(cacheDir, realUrl)));
+  });
+  otherBase = await listen(other);
+  server = createServer((req, res: ServerResponse) => {
+    const url = req.url ?? '/';
+    hits.push(`cache ${url} ${req.headers.authorization ?? ''}`);
+    if (url.startsWith('/private/')) {
+      if (req.headers.authorization !== `Basic ${Buffer.from('alice:hunter2').toString('base64')}`) return void res.writeHead(401).end('no');
+      const hash = path.basename(storePath).slice(0, 32);
+      if (url === `/private/${hash}.narinfo`) return void res.writeHead(200).end(realNarInfo);
+      return void res.writeHead(404).end();
+    }
+    switch (url) {
+      case `/${HASH('0')}.narinfo`: {
+        // A body that never ends.
+        res.writeHead(200);
+        const chunk = Buffer.alloc(64 * 1024, 0x61);
+        const pump = (): void => {
+          while (res.write(chunk)) if (res.destroyed) return;
+          res.once('drain', pump);
+        };
+        res.on('close', () => res.removeAllListeners('drain'));
+        return pump();
+      }
+      case `/${HASH('1')}.narinfo`:
+        return void res.writeHead(200).end(narInfo(HASH('1'), 'nar/trickle.nar.xz'));
+      case '/nar/trickle.nar.xz': {
+        res.writeHead(200);
+        const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write('x')), 50);
+        res.on('close', () => clearInterval(t));
+        return;
+      }
+      case `/${HASH('2')}.narinfo`:
+        return void res.writeHead(200).end(narInfo(HASH('2'), `${otherBase}/nar/x.nar.xz`));
+      case `/${HASH('3')}.narinfo`:
+        return void res.writeHead(200).end(narInfo(HASH('3'), 'nar/redirect.nar.xz'));
+      case '/nar/redirect.nar.xz':
+        return void res.writeHead(302, { location: `${otherBase}/nar/x.nar.xz` }).end();
+      case `/${HASH('4')}.narinfo`:
+        return void res.writeHead(200).end(narInfo(HASH('4'), 'nar/missing.nar.xz'));
+      default:
+        return void res.writeHead(404).end('not found');
+    }
+  });
+  base = await listen(server);
+}, 120_000);
+afterAll(async () => {
+  server?.closeAllConnections();
+  other?.closeAllConnections();
+  await new Promise((r) => server?.close(r));
+  await new Promise((r) => other?.close(r));
+});
+
+async function drain(body: AsyncIterable<Uint8Array>): Promise<number> {
+  let n = 0;
+  for await (const c of body) n += c.length;
+  return n;
+}
+
+describe('bounded answers', () => {
+  it('H3: refuses a narinfo body past 1 MiB instead of reading it whole', async () => {
+    const cache = new HttpBinaryCache(base, { retries: 0 });
+    await expect(cache.narInfo(HASH('0'))).rejects.toThrow(/larger than 1048576 bytes: not a narinfo/);
+  });
+
+  it('L1: a NAR that trickles forever ends at the download deadline', async () => {
+    const cache = new HttpBinaryCache(base, { retries: 0, timeoutMs: 5000, deadlineMs: 1500 });
+    const info = await cache.narInfo(HASH('1'));
+    const nar = await cache.openNar(info!);
+    await expect(drain(nar.body)).rejects.toThrow(/download deadline of 1500 ms passed/);
+  });
+
+  it('L4: a NAR that is missing (404) leaves no timer running', async () => {
+    const cache = new HttpBinaryCache(base, { retries: 0, timeoutMs: 60_000 });
+    const info = await cache.narInfo(HASH('4'));
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    await expect(cache.openNar(info!)).rejects.toThrow(/missing from the cache \(HTTP 404\)/);
+    expect(timers()).toBe(before);
+  });
+});
+
+describe("the cache's origin (L5)", () => {
+  it('refuses a narinfo URL on another origin, and follows it when that origin is allowed', async () => {
+    const cache = new HttpBinaryCache(base, { retries: 0 });
+    const info = await cache.narInfo(HASH('2'));
+    await expect(cache.openNar(info!)).rejects.toThrow(/outside the cache's origin/);
+    expect(hits.some((h) => h.startsWith('other'))).toBe(false);
+    const allowed = new HttpBinaryCache(base, { retries: 0, allowedOrigins: [otherBase] });
+    expect(await drain((await allowed.openNar(info!)).body)).toBeGreaterThan(0);
+  });
+
+  it('refuses a redirect to another origin', async () => {
+    hits.length = 0;
+    const cache = new HttpBinaryCache(base, { retries: 0 });
+    const info = await cache.narInfo(HASH('3'));
+    await expect(cache.openNar(info!)).rejects.toThrow(/redirects to .* outside the cache's origin/);
+    expect(hits.some((h) => h.startsWith('other'))).toBe(false);
+  });
+});
+
+describe('credentials (M7)', () => {
+  const hash = (): string => path.basename(storePath).slice(0, 32);
+
+  it('uses credentials in the cache URL as Basic auth, and never shows them', async () => {
+    const url = base.replace('http://', 'http://alice:hunter2@');
+    const cache = new HttpBinaryCache(`${url}/private`, { retries: 0 });
+    expect(cache.url).not.toMatch(/hunter2/);
+    expect((await cache.narInfo(hash()))?.storePath).toBe(storePath);
+    const wrong = new HttpBinaryCache(`${base.replace('http://', 'http://alice:wrong@')}/private`, { retries: 0 });
+    const err = await wrong.narInfo(hash()).catch((e: unknown) => e as Error);
+    expect(String((err as Error).message)).toMatch(/HTTP 401/);
+    expect(String((err as Error).message)).not.toMatch(/wrong|alice/);
+  });
+
+  it("uses a netrc file's credentials for the cache's host only", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-netrc-'));
+    const file = path.join(dir, 'netrc');
+    writeFileSync(file, 'machine 127.0.0.1\n  login alice\n  password hunter2\nmachine elsewhere login bob password x\n');
+    const config = loadConfig({ VENDORSCAN_NETRC_FILE: file });
+    expect(config.cacheOptions.credentials).toEqual(parseNetrc(readFileSync(file, 'utf8'), file));
+    const cache = new HttpBinaryCache(`${base}/private`, { retries: 0, ...config.cacheOptions });
+    expect((await cache.narInfo(hash()))?.storePath).toBe(storePath);
+    expect(() => loadConfig({ VENDORSCAN_NETRC_FILE: path.join(dir, 'none') })).toThrow(/VENDORSCAN_NETRC_FILE: cannot read/);
+    writeFileSync(file, 'machine h login a\n');
+    expect(() => loadConfig({ VENDORSCAN_NETRC_FILE: file })).toThrow(/machine h needs both login and password/);
+  });
+});
+
+describe('file:// symlinks (L6)', () => {
+  it('refuses a NAR or narinfo that is a symlink leading out of the cache', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-symlink-cache-'));
+    const secret = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-secret-')), 'secret.nar.xz');
+    writeFileSync(secret, readFileSync(path.join(cacheDir, /^URL: (.*)$/m.exec(realNarInfo)?.[1] ?? '')));
+    mkdirSync(path.join(dir, 'nar'));
+    writeFileSync(path.join(dir, 'nix-cache-info'), 'StoreDir: /nix/store\n');
+    symlinkSync(secret, path.join(dir, 'nar', 'evil.nar.xz'));
+    writeFileSync(path.join(dir, `${HASH('5')}.narinfo`), narInfo(HASH('5'), 'nar/evil.nar.xz'));
+    symlinkSync('/etc/hostname', path.join(dir, `${HASH('6')}.narinfo`));
+    const cache = new FileBinaryCache(`file://${dir}`);
+    const info = await cache.narInfo(HASH('5'));
+    await expect(cache.openNar(info!)).rejects.toThrow(/symlink leading outside/);
+    await expect(cache.narInfo(HASH('6'))).rejects.toThrow(/symlink leading outside/);
+  });
+});
+
+describe("a channel's store-paths.xz (M6)", () => {
+  it('gives up on a host that accepts and never answers, and on a body that never ends', async () => {
+    const { channelStorePaths } = await import('../../workers/sources/channel.ts');
+    const silent = createServer(() => {}); // accepts, never answers
+    // Valid xz streams, one after another, forever (xz reads concatenated streams as one).
+    const chunk = execFileSync('xz', ['-c', '-0'], { input: `${randomBytes(96 * 1024).toString('hex').replace(/(.{64})/g, '$1\n')}` });
+    const endless = createServer((_req, res) => {
+      res.writeHead(200);
+      const pump = (): void => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const silentUrl = await listen(silent);
+    const endlessUrl = await listen(endless);
+    const drainPaths = async (it: AsyncIterable<string>): Promise<number> => {
+      let n = 0;
+      for await (const _ of it) n++;
+      return n;
+    };
+    try {
+      await expect(drainPaths(channelStorePaths('nixos-test', silentUrl, undefined, { timeoutMs: 300 }))).rejects.toThrow(/cannot fetch .*nixos-test\/store-paths\.xz: no answer within 300 ms/);
+      await expect(drainPaths(channelStorePaths('nixos-test', endlessUrl, undefined, { maxBytes: 1024 * 1024 }))).rejects.toThrow(/is larger than 1048576 bytes: not a channel's store-paths\.xz/);
+    } finally {
+      for (const s of [silent, endless]) {
+        s.closeAllConnections();
+        await new Promise((r) => s.close(r));
+      }
+    }
+  });
+});
+
+describe('a NAR body that breaks off (chaos: resetting and stalling caches)', () => {
+  it('is downloaded again: the path is scanned, the retry counted', async () => {
+    const { runScan } = await import('../../scanner/scan.ts');
+    const { needleRule } = await import('../../yara/rule-source.ts');
+    const narUrl = `/${/^URL: (.*)$/m.exec(realNarInfo)?.[1]}`;
+    let broken = 0;
+    const flaky = createServer((req, res) => {
+      const file = path.join(cacheDir, decodeURIComponent(req.url ?? '/'));
+      let body: Buffer;
+      try {
+        body = readFileSync(file);
+      } catch {
+        return void res.writeHead(404).end();
+      }
+      res.writeHead(200, { 'content-length': body.length });
+      if (req.url === narUrl && broken++ === 0) {
+        res.write(body.subarray(0, Math.floor(body.length / 2)));
+        return void setTimeout(() => req.socket.destroy(), 20);
+      }
+      res.end(body);
+    });
+    const url = await listen(flaky);
+    try {
+      const results: import('../../scanner/path-result.ts').PathResult[] = [];
+      const summary = await runScan({
+        cacheUrl: url,
+        cacheOptions: { retries: 2, timeoutMs: 5000 },
+        ruleSources: [needleRule('hello', 1)],
+        binaryOnly: false,
+        matchOptions: {},
+        decompress: {},
+        paths: [storePath],
+        concurrency: 1,
+        threads: 1,
+        onResult: (r) => results.push(r),
+      });
+      expect(summary.failed).toBe(0);
+      expect(results[0]).toMatchObject({ status: 'scanned', retries: 1 });
+      expect(results[0]?.findings.map((f) => f.file)).toEqual(['a.txt']);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+});

@@ -1,0 +1,90 @@
+// Issue 13, decompression: H4 (a small zstd NAR asking for a 1 GiB window), the xz counterpart,
+// and M5 (xz of much more than NarSize: decompression stops the moment output passes NarSize).
+// Real zstd, xz and Nix.
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { decompress } from '../../decompress/decompress.ts';
+import { xzFirstDictionary } from '../../decompress/limits.ts';
+import { addToStore, makeBinaryCache, narInfoFile } from '../helpers/nix.ts';
+import { runScan } from '../../scanner/scan.ts';
+import type { PathResult } from '../../scanner/path-result.ts';
+import { needleRule } from '../../yara/rule-source.ts';
+
+async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
+  // Small chunks: the guards must work across chunk boundaries.
+  for (let at = 0; at < data.length; at += 7) yield data.subarray(at, at + 7);
+}
+
+async function total(stream: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  for await (const c of stream) parts.push(c);
+  return Buffer.concat(parts);
+}
+
+const sh = (cmd: string): Buffer => execFileSync('sh', ['-c', cmd], { maxBuffer: 1 << 28 });
+
+describe('zstd window limit (H4)', () => {
+  const huge = sh('head -c 1000000 /dev/zero | zstd -q --long=30 -c');
+  for (const prefer of ['js', 'native'] as const) {
+    it(`refuses a ${huge.length}-byte stream asking for a 1 GiB window before decoding (${prefer})`, async () => {
+      await expect(total(decompress(once(huge), 'zstd', { prefer }))).rejects.toThrow(/needs a 1073741824-byte window, over the limit of 134217728 bytes/);
+    });
+  }
+
+  it('decodes it when the limit is raised', async () => {
+    expect((await total(decompress(once(huge), 'zstd', { prefer: 'native', maxWindowBytes: 2 ** 31 }))).length).toBe(1_000_000);
+  });
+
+  it('walks every frame: skippable frames, checksums, several frames, then a frame over the limit', async () => {
+    const a = sh('printf "hello world %.0s" $(seq 1 2000) | zstd -q --check -c');
+    const b = sh('head -c 300000 /dev/urandom | tee /tmp/vendorscan-zstd-b | zstd -q --no-check -c');
+    const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18]), Buffer.from([5, 0, 0, 0]), Buffer.from('12345')]);
+    const good = Buffer.concat([skippable, a, b]);
+    // The native tool here: main's in-process zstd engine (node:zlib) stops after the first frame
+    // and yields nothing after a skippable one (reported to the lead; the guard is the same for both).
+    const out = await total(decompress(once(good), 'zstd', { prefer: 'native' }));
+    expect(out.length).toBe(12 * 2000 + 300000);
+    await expect(total(decompress(once(Buffer.concat([good, huge])), 'zstd', { prefer: 'native' }))).rejects.toThrow(/a frame at compressed byte \d+ needs a 1073741824-byte window/);
+  });
+});
+
+describe('xz dictionary limit', () => {
+  it('reads the dictionary size of the first block', () => {
+    expect(xzFirstDictionary(sh('echo hi | xz -9 -c'))).toBe(64 * 1024 * 1024);
+    expect(xzFirstDictionary(sh('echo hi | xz -1 -c'))).toBe(1024 * 1024);
+  });
+  it('refuses a stream whose dictionary is over the limit, before decoding', async () => {
+    const big = sh('echo hi | xz --lzma2=dict=512MiB -c');
+    await expect(total(decompress(once(big), 'xz', { prefer: 'js' }))).rejects.toThrow(/needs a 536870912-byte dictionary, over the limit of 134217728 bytes/);
+    expect((await total(decompress(once(sh('echo hi | xz -9 -c')), 'xz', { prefer: 'js' }))).toString()).toBe('hi\n');
+  });
+});
+
+describe('NarSize stops decompression (M5)', () => {
+  it('fails a NAR longer than NarSize as soon as the output passes it', async () => {
+    const storePath = addToStore('hostile-narsize-1.0', { 'zeros.bin': Buffer.alloc(64 * 1024 * 1024) });
+    const dir = makeBinaryCache([storePath], 'xz');
+    const file = narInfoFile(dir, storePath);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^NarSize: \d+$/m, 'NarSize: 1000'));
+    const results: PathResult[] = [];
+    const summary = await runScan({
+      cacheUrl: `file://${dir}`,
+      cacheOptions: { retries: 0 },
+      ruleSources: [needleRule('needle', 1)],
+      binaryOnly: false,
+      matchOptions: {},
+      decompress: {},
+      paths: [storePath],
+      concurrency: 1,
+      threads: 1,
+      onResult: (r) => results.push(r),
+    });
+    expect(summary.failed).toBe(1);
+    expect(results[0]?.reason).toMatch(/NarSize mismatch: narinfo says 1000 bytes, the NAR is longer/);
+    // Stopped at the first chunk past 1000 bytes, not after 64 MiB.
+    expect(results[0]?.narBytes).toBeLessThan(8 * 1024 * 1024);
+    expect(path.basename(storePath)).toMatch(/hostile-narsize/);
+  }, 120_000);
+});
