@@ -27,7 +27,8 @@ let pg: TestDatabase;
 const children: ChildProcess[] = [];
 
 function env(prefix: string): Record<string, string> {
-  return { ...pg.env, REDIS_URL, VENDORSCAN_CACHE: server.url, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500' };
+  // SIGKILL must hit the worker itself, not the wrapper that re-executes it with --liftoff-only.
+  return { ...pg.env, REDIS_URL, VENDORSCAN_CACHE: server.url, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500', VENDORSCAN_NO_REEXEC: '1' };
 }
 
 interface WorkerProcess {
