@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { openDatabase, type Database } from '../../store/database.ts';
+import { openDatabase, type Database, type Queryable } from '../../store/database.ts';
 
 export const POSTGRES_ADMIN_URL = process.env['VENDORSCAN_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -41,4 +41,13 @@ export async function freshPGlite(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'vendorscan-pglite-'));
   const db = await openDatabase({ dataDir: path.join(dataDir, 'pgdata') });
   return { db, env: { VENDORSCAN_DATA_DIR: dataDir }, drop: () => db.close() };
+}
+
+/** A run's stored findings as `path|file|library|version` keys, one per row (duplicates kept, so a test can count them). */
+export async function runFindingKeys(db: Queryable, runId: number): Promise<string[]> {
+  const { rows } = await db.query<{ path: string; file: string; library: string; version: string | null }>(
+    'SELECT sp.path, f.file, f.library, f.version FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE rp.run_id = $1',
+    [runId],
+  );
+  return rows.map((r) => `${r.path}|${r.file}|${r.library}|${r.version}`);
 }

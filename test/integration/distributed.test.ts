@@ -15,7 +15,7 @@ import { redisConnection } from '../../workers/queue/scan-queue.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
-import { freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
+import { freshPostgres, POSTGRES_ADMIN_URL, runFindingKeys, type TestDatabase } from '../helpers/databases.ts';
 import { loadConfig } from '../../services/config.ts';
 
 const REDIS_URL = process.env['VENDORSCAN_TEST_REDIS'] ?? 'redis://127.0.0.1:6379';
@@ -121,11 +121,7 @@ describe('two workers, one killed mid-run', () => {
     const done = await waitFor('the run to complete', () => runProgress(runtime.db, runId), (p) => p?.state === 'completed');
     expect(done).toMatchObject({ total: cache.storePaths.length, scanned: cache.storePaths.length, failed: 0, pending: 0 });
 
-    const { rows } = await runtime.db.query<{ path: string; file: string; library: string; version: string | null }>(
-      'SELECT sp.path, f.file, f.library, f.version FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE rp.run_id = $1',
-      [runId],
-    );
-    const stored = rows.map((r) => `${r.path}|${r.file}|${r.library}|${r.version}`);
+    const stored = await runFindingKeys(runtime.db, runId);
     expect(stored.length).toBe(new Set(stored).size);
     expect(new Set(stored)).toEqual(reference);
     const counted = await runtime.db.query<{ n: string }>('SELECT count(*) AS n FROM run_paths WHERE run_id = $1', [runId]);

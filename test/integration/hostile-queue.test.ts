@@ -15,7 +15,7 @@ import { startBullWorker } from '../../workers/queue/bullmq-worker.ts';
 import { startReconciler, type Reconciler } from '../../workers/queue/reconciler.ts';
 import { redisConnection } from '../../workers/queue/scan-queue.ts';
 import { buildServiceCache, type ServiceCache } from '../helpers/service-cache.ts';
-import { freshPostgres, type TestDatabase } from '../helpers/databases.ts';
+import { freshPostgres, runFindingKeys, type TestDatabase } from '../helpers/databases.ts';
 import { startPrivateRedis, type PrivateRedis } from '../helpers/private-redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -90,11 +90,7 @@ describe('Redis restarted without saving, mid-run (M1)', () => {
       const safe = () => runProgress(runtime.db, runId).catch(() => null);
       const done = await waitFor('the run to complete after the Redis restart', safe, (p) => p?.state === 'completed', 150_000);
       expect(done).toMatchObject({ total: cache.storePaths.length, failed: 0, pending: 0 });
-      const { rows } = await runtime.db.query<{ path: string; file: string; library: string; version: string | null }>(
-        'SELECT sp.path, f.file, f.library, f.version FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE rp.run_id = $1',
-        [runId],
-      );
-      const stored = rows.map((r) => `${r.path}|${r.file}|${r.library}|${r.version}`);
+      const stored = await runFindingKeys(runtime.db, runId);
       expect(stored.length).toBe(new Set(stored).size);
       expect(new Set(stored)).toEqual(reference);
     } finally {
