@@ -77,12 +77,13 @@ export function versionSortKey(v: Version): string {
   const num = (n: number): string => String(n).padStart(MAX_DIGITS, '0');
   let key = `${parts.map(num).join('.')} ${v.letter ?? '0'}`;
   key += v.pre ? `!${String(v.pre[0]).padEnd(8, ' ')}${num(Number(v.pre[1] ?? 0))}` : ',';
-  if (v.describe) key += `-${num(v.describe.commits)}`;
+  // Zero commits since the tag is the tag itself (compareVersions treats them as equal).
+  if (v.describe && v.describe.commits > 0) key += `-${num(v.describe.commits)}`;
   return key;
 }
 
 /** The format of versionSortKey's output; stored keys of an older format are recomputed at migration. */
-export const VERSION_KEY_FORMAT = 2;
+export const VERSION_KEY_FORMAT = 3;
 
 export class VersionRangeError extends VendorscanError {
   constructor(message: string, options?: ErrorOptions) {

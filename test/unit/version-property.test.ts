@@ -3,6 +3,9 @@
 // SQL sort key orders exactly like compareVersions, and a range query on keys equals `satisfies`.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+
+// A fixed seed keeps CI repeatable; FC_SEED=random (or a number) explores further by hand.
+if (process.env['FC_SEED'] !== 'random') fc.configureGlobal({ seed: Number(process.env['FC_SEED'] ?? 20261125) });
 import { compareVersions, parseVersion, satisfies, versionSortKey, type Op, type Version, type VersionRange } from '../../signatures/version.ts';
 
 const num = fc.integer({ min: 0, max: 2_000_000 });
@@ -78,6 +81,10 @@ describe('version order, generated', () => {
       ['22.0.0-0', '22.0.0-alpha.1'],
       ['27.0.0-beta.2', '27.0.0'],
     ];
+    // A git-describe version 0 commits past its tag is the tag (found by this test with a random seed).
+    const tag = parseVersion('1.7.0');
+    const same = parseVersion('1.7.0-0-g842afb26f');
+    expect(tag && same && [compareVersions(tag, same), keyCompare(tag, same)]).toEqual([0, 0]);
     for (const [lo, hi] of pairs) {
       const a = parseVersion(lo);
       const b = parseVersion(hi);
