@@ -22,7 +22,6 @@ const usage = `Usage: vendorscan diff [--from RUN] [--to RUN] [options]
 ${decisionUsage}`;
 
 export const command: Command = {
-  summary: 'what changed between two library scans: copies, versions, advisories',
   usage,
   run: diffCommand,
 };

@@ -27,8 +27,7 @@ export interface CommandIO {
 }
 
 export interface Command {
-  /** One line for `vendorscan --help`. */
-  summary: string;
+  // Its one-line summary lives in main.ts's table, which lists commands without loading them.
   usage: string;
   run(argv: string[], io: CommandIO): Promise<number>;
 }

@@ -12,7 +12,6 @@ const usage = `Usage: vendorscan migrate
 `;
 
 export const command: Command = {
-  summary: 'apply the results store schema',
   usage,
   async run(argv, io) {
     const v = parseFlags(argv, { help: { type: 'boolean', short: 'h' } });

@@ -40,7 +40,6 @@ ${decisionUsage}
 `;
 
 export const command: Command = {
-  summary: 'who vendors a library at which versions, or what an advisory covers, from the latest library scan',
   usage,
   run: queryCommand,
 };

@@ -105,7 +105,6 @@ const options = {
 } as const;
 
 export const command: Command = {
-  summary: 'scan store paths of a binary cache for vendored libraries',
   usage,
   run: scanCommand,
 };

@@ -15,7 +15,6 @@ const usage = `Usage: vendorscan scheduler [--channel A,B] [--cron EXPR]
 `;
 
 export const command: Command = {
-  summary: 'the weekly channel scans (needs REDIS_URL)',
   usage,
   async run(argv, io) {
     const v = parseFlags(argv, { cron: { type: 'string' }, channel: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

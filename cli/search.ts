@@ -16,7 +16,6 @@ const usage = `Usage: vendorscan search cancel ID
 `;
 
 export const command: Command = {
-  summary: 'cancel or show an emergency search',
   usage,
   run: searchCommand,
 };

@@ -15,7 +15,6 @@ const usage = `Usage: vendorscan serve [--port N] [--host H]
 `;
 
 export const command: Command = {
-  summary: 'the HTTP API (and jobs, without REDIS_URL)',
   usage,
   async run(argv, io) {
     const v = parseFlags(argv, { port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } });

@@ -19,7 +19,6 @@ const usage = `Usage: vendorscan worker [--concurrency N] [--threads N]
 `;
 
 export const command: Command = {
-  summary: 'a queue worker (needs REDIS_URL)',
   usage,
   async run(argv, io) {
     const v = parseFlags(argv, { concurrency: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
