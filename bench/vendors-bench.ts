@@ -1,9 +1,11 @@
 // `node bench/vendors-bench.ts`: /v1/vendors under load (issue 13 M9). 1M findings over 200,000
 // store paths in a fresh database on the machine's PostgreSQL, `vendorscan serve` on it, and wrk
-// (Debian's `wrk`) with 16 connections on loopback: req/s and p99 of the first page, then single
-// deep pages (keyset `after`, and `offset`), and /v1/libraries. Targets: ≥ 200 req/s and p99 ≤
-// 250 ms for the first page, no page slower than 500 ms.
+// (Debian's `wrk`) with 16 connections on loopback: req/s and p99 of the first page, of a page
+// 100,000 rows deep by keyset (`after`, reached by following `next`) and by offset, single deep
+// pages of other sorts, and /v1/libraries. Targets: ≥ 200 req/s and p99 ≤ 250 ms for the first
+// page, no page slower than 500 ms. The load average is printed beside each figure.
 import { spawn, spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../store/database.ts';
@@ -56,21 +58,41 @@ try {
     for (let i = 0; i < 3; i++) log(`first page again: ${(await timed(first)).ms.toFixed(0)} ms`);
     log(`same, limit=1: ${(await timed(first.replace('limit=100', 'limit=1'))).ms.toFixed(0)} ms`);
   }
-  const wrk = spawnSync('wrk', ['-t2', '-c16', `-d${DURATION}s`, '--latency', first], { encoding: 'utf8' });
-  const rps = /Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout)?.[1];
-  const p99 = /99%\s+([\d.]+\w+)/.exec(wrk.stdout)?.[1];
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(wrk.stdout)?.[1] ?? '0';
-  log(`first page, 16 connections, ${DURATION} s: ${rps} req/s, p99 ${p99}, non-2xx ${errors}`);
-  // Deep pages: keyset from a cursor near the end, and the old offset way.
-  const lastPath = `/nix/store/${'0'.repeat(32 - 6)}199990-pkg199990-1.0`;
-  const cursor = Buffer.from(JSON.stringify([lastPath, '', ''])).toString('base64url');
-  const deep = await timed(`${first}&after=${cursor}`);
-  log(`deep keyset page (after the 199,990th store path): ${deep.ms.toFixed(0)} ms, ${(deep.body['results'] as unknown[]).length} rows`);
-  const mid = Buffer.from(JSON.stringify([`/nix/store/${'0'.repeat(32 - 6)}100000-pkg100000-1.0`, '', ''])).toString('base64url');
-  log(`middle keyset page: ${(await timed(`${first}&after=${mid}`)).ms.toFixed(0)} ms`);
-  log(`offset=114000 page: ${(await timed(`${first}&offset=114000`)).ms.toFixed(0)} ms`);
+  const load = (label: string, u: string): string => {
+    const wrk = spawnSync('wrk', ['-t2', '-c16', `-d${DURATION}s`, '--latency', u], { encoding: 'utf8' });
+    const rps = /Requests\/sec:\s+([\d.]+)/.exec(wrk.stdout)?.[1];
+    const p99 = /99%\s+([\d.]+\w+)/.exec(wrk.stdout)?.[1];
+    const max = /Latency(?:\s+\S+){2}\s+(\S+)/.exec(wrk.stdout)?.[1];
+    const errors = /Non-2xx or 3xx responses: (\d+)/.exec(wrk.stdout)?.[1] ?? '0';
+    const timeouts = /timeout (\d+)/.exec(wrk.stdout)?.[1] ?? '0';
+    log(`${label}, 16 connections, ${DURATION} s: ${rps} req/s, p99 ${p99}, max ${max}, non-2xx ${errors}, timeouts ${timeouts} (load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    return wrk.stdout;
+  };
+  const firstOut = load('first page', first);
+  // Deep pages over every libwebp copy (200,000): `next` followed 5,000 rows at a time to ~100,000
+  // rows deep, then one page of 100 from there; and the same depth by offset (the middle of the
+  // answer, the worst case for reading from the end).
+  const all = `${base}/v1/vendors?library=libwebp&run=1`;
+  let after = '';
+  for (let depth = 0; depth < 100_000; depth += 5000) {
+    const hop = await timed(`${all}&limit=5000${after ? `&after=${after}` : ''}`);
+    after = String(hop.body['next']);
+  }
+  const deepKeyset = `${all}&limit=100&after=${after}`;
+  const deepOffset = `${all}&limit=100&offset=100000`;
+  const k = await timed(deepKeyset);
+  const o = await timed(deepOffset);
+  const same = JSON.stringify(k.body['results']) === JSON.stringify(o.body['results']);
+  log(`page at 100,000 rows deep, alone: keyset ${k.ms.toFixed(0)} ms, offset ${o.ms.toFixed(0)} ms (same rows: ${same})`);
+  for (const sort of ['version&order=desc', 'package']) {
+    let c = '';
+    for (let depth = 0; depth < 100_000; depth += 5000) c = String((await timed(`${all}&sort=${sort}&limit=5000${c ? `&after=${c}` : ''}`)).body['next']);
+    log(`sort=${sort}, keyset page 100,000 rows deep, alone: ${(await timed(`${all}&sort=${sort}&limit=100&after=${c}`)).ms.toFixed(0)} ms; offset: ${(await timed(`${all}&sort=${sort}&limit=100&offset=100000`)).ms.toFixed(0)} ms`);
+  }
+  load('deep keyset page (100,000 rows deep)', deepKeyset);
+  load('deep offset page (offset=100000)', deepOffset);
   log(`/v1/libraries?run=1: ${(await timed(`${base}/v1/libraries?run=1`)).ms.toFixed(0)} ms`);
-  process.stdout.write(wrk.stdout);
+  process.stdout.write(firstOut);
 } finally {
   server?.kill('SIGKILL');
   await db.close();

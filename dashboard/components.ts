@@ -78,9 +78,10 @@ export function copyTable(rows: readonly CopyRow[], opts: { caption: string; mar
   })}</tbody></table></div>`;
 }
 
-export function pager(base: string, query: Record<string, string | number | null | undefined>, total: number, limit: number, offset: number): SafeHtml {
+/** Previous/next links and the rows shown; `nextAfter`: the next link's parameters when the page continues by keyset instead of offset. */
+export function pager(base: string, query: Record<string, string | number | null | undefined>, total: number, limit: number, offset: number, nextAfter: Record<string, string | number> | null = null): SafeHtml {
   if (total <= limit && offset === 0) return html`<p class="pager">${total} ${total === 1 ? 'row' : 'rows'}</p>`;
   const prev = offset > 0 ? html`<a rel="prev" href="${href(base, { ...query, offset: Math.max(0, offset - limit) })}">← previous</a>` : '';
-  const next = offset + limit < total ? html`<a rel="next" href="${href(base, { ...query, offset: offset + limit })}">next →</a>` : '';
+  const next = offset + limit < total ? html`<a rel="next" href="${href(base, { ...query, ...(nextAfter ?? { offset: offset + limit }) })}">next →</a>` : '';
   return html`<nav class="pager" aria-label="pages">${prev} <span>rows ${Math.min(offset + 1, total)}–${Math.min(offset + limit, total)} of ${total}</span> ${next}</nav>`;
 }

@@ -34,7 +34,10 @@ export interface VendorsQuery {
   /** Which linkages (linkagesOf); null: any; absent: copy and unknown (built-against is no copy). */
   linkage?: Linkage[] | null;
   limit: number;
+  /** Rows to skip; must be 0 with `after`. */
   offset: number;
+  /** Keyset pagination: the rows after this one in the page order (a page's `next`, decoded by parseVendorsCursor). */
+  after?: VendorsCursor;
   /** Only these confidences (absent or empty: all). */
   confidence?: readonly Confidence[];
   /** Row order (default: store path); `descending` reverses it. */
@@ -44,6 +47,7 @@ export interface VendorsQuery {
 
 export type Confidence = 'high' | 'medium' | 'low';
 export type VendorSort = 'path' | 'package' | 'version' | 'confidence';
+export const VENDOR_SORTS: readonly VendorSort[] = ['path', 'package', 'version', 'confidence'];
 
 /** The column each sort orders by first; the store path, file and rule then break ties, so pages never overlap. */
 const SORT_KEY: Record<VendorSort, string | null> = {
@@ -53,14 +57,86 @@ const SORT_KEY: Record<VendorSort, string | null> = {
   confidence: "CASE f.confidence WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END",
 };
 
-/** ORDER BY of a sort; `reversed` is the same order read backwards (a page near the end is read from the end). */
+const CONFIDENCE_RANK: Record<Confidence, number> = { high: 3, medium: 2, low: 1 };
+
+/**
+ * ORDER BY of a sort; `reversed` is the same order read backwards (a page near the end is read from
+ * the end). The sort column goes up or down; the tie-breakers go up, except in the path sort, where
+ * they are the sort. Unknown versions come first going up, last going down.
+ */
 function orderBy(sort: VendorSort, descending: boolean, reversed: boolean): string {
   const dir = (ascending: boolean): string => (ascending !== reversed ? 'ASC' : 'DESC');
   const key = SORT_KEY[sort];
-  const parts = key ? [`${key} ${dir(!descending)}${sort === 'version' ? (reversed ? ' NULLS LAST' : ' NULLS FIRST') : ''}`] : [];
+  const nulls = sort === 'version' ? (descending !== reversed ? ' NULLS LAST' : ' NULLS FIRST') : '';
+  const parts = key ? [`${key} ${dir(!descending)}${nulls}`] : [];
   const tiesAscending = key !== null || !descending;
   for (const tie of ['sp.path', 'f.file', 'f.rule']) parts.push(`${tie} ${dir(tiesAscending)}`);
   return parts.join(', ');
+}
+
+/**
+ * A position in one order: the sort column's value of a row (the version's sort key, null when
+ * unknown; the pname; the confidence; nothing for the path sort) and its tie-breakers.
+ */
+export interface VendorsCursor {
+  sort: VendorSort;
+  descending: boolean;
+  key: string | null;
+  path: string;
+  file: string;
+  rule: string;
+}
+
+/** The `next` of a page, as the client passes it back in `after`: opaque, URL-safe (base64url of JSON). */
+export function encodeVendorsCursor(c: VendorsCursor): string {
+  return Buffer.from(JSON.stringify([c.sort, c.descending ? 'desc' : 'asc', c.key, c.path, c.file, c.rule])).toString('base64url');
+}
+
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length <= 4096 && !v.includes('\0');
+
+/**
+ * Reads an `after` for a query sorted by `sort` (`descending`): the cursor, or what is wrong with it.
+ * Every value is checked for shape and type here and bound as a parameter in SQL.
+ */
+export function parseVendorsCursor(text: string, sort: VendorSort, descending: boolean): VendorsCursor | { error: string } {
+  const bad = { error: 'after must be the "next" of a previous page (unchanged)' };
+  if (text.length > 20_000 || !/^[A-Za-z0-9_-]+$/.test(text)) return bad;
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+  } catch {
+    return bad;
+  }
+  if (!Array.isArray(v) || v.length !== 6) return bad;
+  const [s, order, key, path, file, rule] = v as unknown[];
+  if (!VENDOR_SORTS.some((k) => k === s) || (order !== 'asc' && order !== 'desc') || !isText(path) || !isText(file) || !isText(rule)) return bad;
+  if (s !== sort || (order === 'desc') !== descending) return { error: `after is a position in sort=${String(s)}&order=${String(order)}, not in sort=${sort}&order=${descending ? 'desc' : 'asc'}: page with the sort it was made for` };
+  const keyFits = sort === 'path' ? key === null : sort === 'version' ? key === null || isText(key) : sort === 'package' ? isText(key) : typeof key === 'string' && key in CONFIDENCE_RANK;
+  if (!keyFits) return bad;
+  return { sort, descending, key: key as string | null, path, file, rule };
+}
+
+/**
+ * SQL: the rows after cursor c in its order, with its values pushed onto params. Written as the
+ * ORDER BY reads (key up or down, unknown versions first up and last down, ties up; all down in the
+ * path sort), with a redundant bound on the leading column so an index can start at the cursor.
+ */
+function afterCursor(c: VendorsCursor, params: unknown[]): string {
+  const p = (v: unknown): string => `$${params.push(v)}`;
+  const tieOp = c.sort === 'path' && c.descending ? '<' : '>';
+  const ties = `(sp.path, f.file, f.rule) ${tieOp} (${p(c.path)}, ${p(c.file)}, ${p(c.rule)})`;
+  if (c.sort === 'path') return `sp.path ${tieOp}= $${params.length - 2} AND ${ties}`;
+  const k = SORT_KEY[c.sort] as string;
+  const op = c.descending ? '<' : '>';
+  if (c.sort === 'version' && c.key === null) {
+    // Unknown versions: first going up (then every known one follows), last going down.
+    return c.descending ? `${k} IS NULL AND ${ties}` : `(${k} IS NOT NULL OR ${ties})`;
+  }
+  const key = c.sort === 'confidence' ? CONFIDENCE_RANK[c.key as Confidence] : c.key;
+  const at = p(key);
+  const past = c.sort === 'version' && c.descending ? `(${k} IS NULL OR ${k} ${op} ${at})` : `${k} ${op} ${at}`;
+  const bound = c.sort === 'version' && c.descending ? `(${k} IS NULL OR ${k} ${op}= ${at})` : `${k} ${op}= ${at}`;
+  return `${bound} AND (${past} OR (${k} = ${at} AND ${ties}))`;
 }
 
 /** Offsets from which a page past the middle is read from the end (a deep OFFSET sorts everything before it). */
@@ -87,10 +163,11 @@ export interface VendorRow {
 export const VENDORED = `NOT EXISTS (SELECT 1 FROM library_packages lp WHERE lp.library = f.library AND lp.pname = sp.pname)`;
 
 /**
- * The vendors query's SQL: `count` for the total, `page` for one page (its last two parameters are
- * limit and offset), `pageFromEnd` for the same order read backwards.
+ * The vendors query's SQL: `count` for the total (with `params`), `page` for one page (with
+ * `pageParams`, then limit and offset; with `q.after` it starts after that row), `pageFromEnd` for
+ * the same order read backwards (an offset page only: a keyset page is always read forward).
  */
-export function vendorsSql(q: VendorsQuery): { count: string; page: string; pageFromEnd: string; params: unknown[] } {
+export function vendorsSql(q: VendorsQuery): { count: string; page: string; pageFromEnd: string; params: unknown[]; pageParams: unknown[] } {
   const params: unknown[] = [q.runId, q.library];
   const where: string[] = ['rp.run_id = $1', 'f.library = $2'];
   const known: string[] = [];
@@ -119,37 +196,63 @@ export function vendorsSql(q: VendorsQuery): { count: string; page: string; page
     where.push(`f.confidence = ANY($${params.length}::text[])`);
   }
   const from = `FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id WHERE ${where.join(' AND ')}`;
-  const select = `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
+  const select = `SELECT sp.path, sp.pname, sp.version AS package_version, f.file, f.library, f.version, f.version_key, f.version_raw, f.confidence, f.evidence, f.rule, ${VENDORED} AS vendored,
             f.linkage, f.linkage_reason ${from}`;
-  const page = (reversed: boolean): string => `${select} ORDER BY ${orderBy(q.sort ?? 'path', q.descending === true, reversed)} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`;
-  return { count: `SELECT count(*) AS n ${from}`, page: page(false), pageFromEnd: page(true), params };
+  const pageParams = [...params];
+  const seek = q.after ? ` AND ${afterCursor(q.after, pageParams)}` : '';
+  const page = (reversed: boolean): string => `${select}${reversed ? '' : seek} ORDER BY ${orderBy(q.sort ?? 'path', q.descending === true, reversed)} LIMIT $${pageParams.length + 1} OFFSET $${pageParams.length + 2}`;
+  return { count: `SELECT count(*) AS n ${from}`, page: page(false), pageFromEnd: page(true), params, pageParams };
 }
 
-export async function vendors(db: Queryable, q: VendorsQuery): Promise<{ rows: VendorRow[]; total: number; totals: VendorsTotal }> {
-  const { count, page, pageFromEnd, params } = vendorsSql(q);
-  let total: number;
+export interface VendorsPage {
+  rows: VendorRow[];
+  total: number;
+  totals: VendorsTotal;
+  /** The cursor of the page's last row (`after` for the next page), or null when no row follows. */
+  next: string | null;
+}
+
+export async function vendors(db: Queryable, q: VendorsQuery): Promise<VendorsPage> {
+  if (q.after && (q.offset !== 0 || q.after.sort !== (q.sort ?? 'path') || q.after.descending !== (q.descending === true))) {
+    throw new Error('vendors: a cursor goes with offset 0 and the sort it was made in');
+  }
+  const { count, page, pageFromEnd, params, pageParams } = vendorsSql(q);
   let rows: Record<string, unknown>[];
   // The total of a completed run is counted once per query and kept (issue 13 M9).
   let totals: VendorsTotal = { total: 0, exact: true, source: 'counted' };
-  const countRows = async (): Promise<number> => {
+  const countRows = async (): Promise<void> => {
     totals = await vendorsTotal(db, q.runId, count, params);
-    return totals.total;
   };
-  if (q.offset < FROM_END_AFTER) {
+  // One row more than the page says whether another follows.
+  const forward = async (): Promise<Record<string, unknown>[]> => (await db.query<Record<string, unknown>>(page, [...pageParams, q.limit + 1, q.offset])).rows;
+  let more: boolean;
+  if (q.after || q.offset < FROM_END_AFTER) {
     // Two independent reads: on PostgreSQL's pool they run at once.
-    [total, { rows }] = await Promise.all([countRows(), db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])]);
+    [, rows] = await Promise.all([countRows(), forward()]);
+    more = rows.length > q.limit;
+    rows = rows.slice(0, q.limit);
   } else {
-    total = await countRows();
-    if (q.offset > total / 2) {
+    await countRows();
+    const total = totals.total;
+    // Read from the end only when the total is exact: a capped one does not say where the end is.
+    if (totals.exact && q.offset > total / 2) {
       const limit = Math.max(0, Math.min(q.limit, total - q.offset));
-      rows = (await db.query<Record<string, unknown>>(pageFromEnd, [...params, limit, Math.max(0, total - q.offset - limit)])).rows.reverse();
-    } else rows = (await db.query<Record<string, unknown>>(page, [...params, q.limit, q.offset])).rows;
+      rows = (await db.query<Record<string, unknown>>(pageFromEnd, [...pageParams, limit, Math.max(0, total - q.offset - limit)])).rows.reverse();
+      more = q.offset + rows.length < total;
+    } else {
+      rows = await forward();
+      more = rows.length > q.limit;
+      rows = rows.slice(0, q.limit);
+    }
   }
-  return {
-    total,
-    totals,
-    rows: rows.map(toVendorRow),
-  };
+  const last = rows.at(-1);
+  return { total: totals.total, totals, rows: rows.map(toVendorRow), next: more && last ? encodeVendorsCursor(cursorOf(last, q.sort ?? 'path', q.descending === true)) : null };
+}
+
+/** The position of a selected row in a sort. */
+function cursorOf(r: Record<string, unknown>, sort: VendorSort, descending: boolean): VendorsCursor {
+  const key = sort === 'package' ? String(r['pname']) : sort === 'version' ? ((r['version_key'] as string | null) ?? null) : sort === 'confidence' ? String(r['confidence']) : null;
+  return { sort, descending, key, path: String(r['path']), file: String(r['file']), rule: String(r['rule']) };
 }
 
 /** A row selected with path, pname, package_version, file, library, version, version_raw, confidence, evidence, rule, vendored, linkage, linkage_reason. */

@@ -1,10 +1,12 @@
 // The library page: every store path with a copy of one library in a run, filtered by version
 // range, vendored or own package and confidence, sorted on a column, one page at a time from the
 // store (the same vendors query as GET /v1/vendors, so a million findings are never all read).
+// "next" links continue from the last row (keyset `after`, as cheap on page 1,000 as on page 1),
+// carrying the row number for the pager's label; "previous" and hand-made links use `offset`.
 import type { Advisory } from '../../advisories/loader.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { RunCoverage } from '../../store/coverage.ts';
-import { vendors, type Confidence, type UnknownMode, type VendorSort } from '../../store/queries.ts';
+import { parseVendorsCursor, VENDOR_SORTS, vendors, type Confidence, type UnknownMode, type VendorSort, type VendorsCursor } from '../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../signatures/version.ts';
 import { coverageBox, copyTable, pager } from '../components.ts';
 import { advisoriesOf, type CopyRow } from '../data.ts';
@@ -13,7 +15,6 @@ import type { DecisionContext } from '../../services/decisions/context.ts';
 import { href, html, type SafeHtml } from '../html.ts';
 
 export const PAGE_SIZE = 100;
-const SORTS: readonly VendorSort[] = ['path', 'package', 'version', 'confidence'];
 const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
 
 export interface LibraryQuery {
@@ -24,6 +25,9 @@ export interface LibraryQuery {
   sort?: string;
   order?: string;
   offset?: string;
+  /** A keyset position (the vendors query's `next`); `from` is then the row number it stands at, for the label. */
+  after?: string;
+  from?: string;
 }
 
 export interface LibraryFilters {
@@ -34,7 +38,9 @@ export interface LibraryFilters {
   confidence: Confidence[];
   sort: VendorSort;
   descending: boolean;
+  /** The first row's number − 1: the offset read, or with `after` the position it stands at. */
   offset: number;
+  after: VendorsCursor | null;
 }
 
 /** Reads the page's query; a malformed value is a message naming it (shown on the page with a 400). */
@@ -59,15 +65,23 @@ export function libraryFilters(q: LibraryQuery): LibraryFilters | { parameter: s
     if (!known) return { parameter: 'confidence', message: `"${c}" is not one of high, medium, low` };
     confidence.push(known);
   }
-  const sort = SORTS.find((s) => s === (q.sort ?? 'path'));
-  if (!sort) return { parameter: 'sort', message: `must be one of ${SORTS.join(', ')}` };
-  const offset = Number(q.offset ?? 0);
-  if (!Number.isSafeInteger(offset) || offset < 0) return { parameter: 'offset', message: 'must be a whole number ≥ 0' };
-  return { version, range, vendored, unknown, confidence, sort, descending: q.order === 'desc', offset };
+  const sort = VENDOR_SORTS.find((s) => s === (q.sort ?? 'path'));
+  if (!sort) return { parameter: 'sort', message: `must be one of ${VENDOR_SORTS.join(', ')}` };
+  const descending = q.order === 'desc';
+  const named = q.after !== undefined ? 'from' : 'offset';
+  const offset = Number((q.after !== undefined ? q.from : q.offset) ?? 0);
+  if (!Number.isSafeInteger(offset) || offset < 0) return { parameter: named, message: 'must be a whole number ≥ 0' };
+  let after: VendorsCursor | null = null;
+  if (q.after !== undefined) {
+    const parsed = parseVendorsCursor(q.after, sort, descending);
+    if ('error' in parsed) return { parameter: 'after', message: parsed.error };
+    after = parsed;
+  }
+  return { version, range, vendored, unknown, confidence, sort, descending, offset, after };
 }
 
 /** One page of copies, with their advisories and attribution as GET /v1/vendors gives them (copies the triage file hides are left out and counted). */
-export async function libraryRows(db: Queryable, decisions: DecisionContext, runId: number, library: string, f: LibraryFilters): Promise<{ rows: CopyRow[]; total: number; suppressed: number }> {
+export async function libraryRows(db: Queryable, decisions: DecisionContext, runId: number, library: string, f: LibraryFilters): Promise<LibraryResult> {
   const page = await vendors(db, {
     runId,
     library,
@@ -78,10 +92,19 @@ export async function libraryRows(db: Queryable, decisions: DecisionContext, run
     sort: f.sort,
     descending: f.descending,
     limit: PAGE_SIZE,
-    offset: f.offset,
+    offset: f.after ? 0 : f.offset,
+    ...(f.after ? { after: f.after } : {}),
   });
   const { copies, suppressed } = await decorateRows(db, decisions, runId, page.rows, false);
-  return { rows: copies, total: page.total, suppressed };
+  return { rows: copies, total: page.total, suppressed, next: page.next };
+}
+
+export interface LibraryResult {
+  rows: CopyRow[];
+  total: number;
+  suppressed: number;
+  /** The keyset position after this page, or null on the last page. */
+  next: string | null;
 }
 
 function query(runId: number, f: LibraryFilters): Record<string, string | number | null> {
@@ -115,7 +138,7 @@ export interface LibraryPage {
   coverage: RunCoverage;
   filters: LibraryFilters;
   error: { parameter: string; message: string } | null;
-  result: { rows: CopyRow[]; total: number; suppressed: number } | null;
+  result: LibraryResult | null;
   advisories: readonly Advisory[];
 }
 
@@ -131,6 +154,7 @@ export function libraryPage(p: LibraryPage): SafeHtml {
     return html`<th scope="col" aria-sort="${aria}"><a href="${href(base, { ...q, sort, order: next })}">${label}${active ? (f.descending ? ' ▼' : ' ▲') : ''}</a></th>`;
   };
   const r = p.result;
+  const nextAt = (res: LibraryResult): Record<string, string | number> | null => (res.next ? { after: res.next, from: f.offset + PAGE_SIZE } : null);
   return html`<h1>${library}: store paths with a copy</h1>
 ${coverageBox(coverage)}
 ${filterForm(library, coverage.runId, f, p.error)}
@@ -140,9 +164,9 @@ ${
     ? ''
     : r.total === 0
       ? html`<p data-total="0">No copy of ${library} matches these filters in run ${coverage.runId} (coverage above).</p>`
-      : html`${r.suppressed > 0 ? html`<p class="sub" data-suppressed="${r.suppressed}">${r.suppressed} ${r.suppressed === 1 ? 'copy' : 'copies'} on this page hidden by the triage file.</p>` : ''}${pager(base, q, r.total, PAGE_SIZE, f.offset)}
+      : html`${r.suppressed > 0 ? html`<p class="sub" data-suppressed="${r.suppressed}">${r.suppressed} ${r.suppressed === 1 ? 'copy' : 'copies'} on this page hidden by the triage file.</p>` : ''}${pager(base, q, r.total, PAGE_SIZE, f.offset, nextAt(r))}
 ${copyTable(r.rows, { caption: `${library} copies, run ${coverage.runId}`, marks: (c) => ({ affected: c.advisories ?? [], cannotTell: advisoriesOf(p.advisories, c.library, c.version).cannotTell }), sortLinks })}
-${pager(base, q, r.total, PAGE_SIZE, f.offset)}`
+${pager(base, q, r.total, PAGE_SIZE, f.offset, nextAt(r))}`
 }
-<p><a href="${href('/v1/vendors', { library, run: coverage.runId, version: f.version || null, vendored: f.vendored, unknown: f.unknown, limit: PAGE_SIZE, offset: f.offset })}">This answer as JSON</a></p>`;
+<p><a href="${href('/v1/vendors', { library, run: coverage.runId, version: f.version || null, vendored: f.vendored, unknown: f.unknown, confidence: f.confidence.join(',') || null, sort: f.sort, order: f.descending ? 'desc' : null, limit: PAGE_SIZE, offset: f.offset })}">This answer as JSON</a></p>`;
 }

@@ -134,7 +134,22 @@ export const RESPONSES: Record<string, Record<string, Schema>> = {
   'GET /v1/vendors': {
     200: ok(
       'One page of copies of the library.',
-      obj({ run: runRef, library: str, version: nullable(str), total: int, limit: int, offset: int, results: arr(copy) }, ['run', 'library', 'total', 'limit', 'offset', 'results']),
+      obj(
+        {
+          run: runRef,
+          library: str,
+          version: nullable(str),
+          total: int,
+          totalExact: { type: 'boolean', description: 'false: at least total (a run still going is counted up to a cap)' },
+          totalSource: { type: 'string', enum: ['cached', 'counted', 'capped'] },
+          suppressed: int,
+          limit: int,
+          offset: int,
+          next: { ...nullable(str), description: 'pass as after= for the next page (same filters and sort); null on the last page' },
+          results: arr(copy),
+        },
+        ['run', 'library', 'total', 'limit', 'offset', 'next', 'results'],
+      ),
     ),
   },
   'GET /v1/libraries': {

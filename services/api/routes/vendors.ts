@@ -1,7 +1,8 @@
 // GET /v1/vendors: store paths that carry a copy of a library, from the latest completed run;
 // `format=` other than json answers in an export format (services/output/) with its media type.
+// Pages: `offset`, or keyset `after=<next of the previous page>`, which costs the same at any depth.
 import type { FastifyPluginAsync } from 'fastify';
-import { isKnownLibrary, LINKAGE_CHOICES, linkagesOf, vendors, type LinkageChoice, type UnknownMode } from '../../../store/queries.ts';
+import { isKnownLibrary, LINKAGE_CHOICES, linkagesOf, parseVendorsCursor, VENDOR_SORTS, vendors, type Confidence, type LinkageChoice, type UnknownMode, type VendorSort, type VendorsCursor } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
@@ -17,9 +18,25 @@ interface VendorsQuery {
   vendored: 'true' | 'false' | 'any';
   unknown: UnknownMode;
   linkage?: LinkageChoice;
+  confidence?: string;
+  sort: VendorSort;
+  order: 'asc' | 'desc';
   limit: number;
-  offset: number;
+  offset?: number;
+  after?: string;
   format: 'json' | ApiExportFormat;
+}
+
+const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
+
+function confidenceParam(given: string | undefined): Confidence[] {
+  const out: Confidence[] = [];
+  for (const c of (given ?? '').split(',').filter((x) => x !== '')) {
+    const known = CONFIDENCES.find((k) => k === c);
+    if (!known) throw new BadRequestError('confidence', `"${c.slice(0, 40)}" is not one of high, medium, low`);
+    out.push(known);
+  }
+  return out;
 }
 
 
@@ -48,8 +65,12 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
               enum: [...LINKAGE_CHOICES],
               description: "default: copy and unknown; built-against findings (programs linked to the shared library) are not copies: 'any' or 'built-against' shows who links it",
             },
+            confidence: { type: 'string', maxLength: 40, description: "only these confidences, a comma list of high, medium, low (default: all)" },
+            sort: { type: 'string', enum: [...VENDOR_SORTS], default: 'path', description: 'the column rows are ordered by; store path, file and rule break ties' },
+            order: { type: 'string', enum: ['asc', 'desc'], default: 'asc', description: 'unknown versions come first ascending, last descending; ties stay ascending (except sort=path)' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
-            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 },
+            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'rows to skip (default 0); a deep offset costs more the deeper it goes: use after' },
+            after: { type: 'string', minLength: 1, maxLength: 20_000, description: 'keyset pagination: the "next" of the previous page (same filters and sort); as fast at any depth; not with offset' },
             format: exportFormatParam,
           },
         },
@@ -66,8 +87,31 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
           throw new BadRequestError('version', (err as Error).message);
         }
       }
+      const confidence = confidenceParam(q.confidence);
+      const descending = q.order === 'desc';
+      let after: VendorsCursor | undefined;
+      if (q.after !== undefined) {
+        if (q.offset !== undefined) throw new BadRequestError('offset', 'give offset or after, not both: after is the position to continue from');
+        const parsed = parseVendorsCursor(q.after, q.sort, descending);
+        if ('error' in parsed) throw new BadRequestError('after', parsed.error);
+        after = parsed;
+      }
       const run = await answerRun(deps, q);
-      const result = await vendors(deps.db, { runId: run.runId, library: q.library, range, vendored: q.vendored === 'any' ? null : q.vendored === 'true', unknown: q.unknown, linkage: linkagesOf(q.linkage), limit: q.limit, offset: q.offset });
+      const offset = q.offset ?? 0;
+      const result = await vendors(deps.db, {
+        runId: run.runId,
+        library: q.library,
+        range,
+        vendored: q.vendored === 'any' ? null : q.vendored === 'true',
+        unknown: q.unknown,
+        linkage: linkagesOf(q.linkage),
+        confidence,
+        sort: q.sort,
+        descending,
+        limit: q.limit,
+        offset,
+        ...(after ? { after } : {}),
+      });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
       if (q.format !== 'json') {
@@ -84,7 +128,9 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         totalSource: result.totals.source,
         suppressed,
         limit: q.limit,
-        offset: q.offset,
+        offset,
+        // The `after` of the next page (same filters and sort), null on the last page.
+        next: result.next,
         results: copies,
       };
     },
