@@ -177,6 +177,8 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   // The store and the scan pipeline are loaded only now (not for --help, nor a bad flag).
   const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
   const db = store ? await store.openResultsStore(config) : null;
+  // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
+  if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
   const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
   let resume: { settled: ReadonlySet<string> } | undefined;
   if (db && store && resumeId !== null) {
@@ -202,6 +204,9 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     throw err;
   });
   const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
+  // This process owns its run while it scans, and beats: if it dies, another process marks the run interrupted.
+  const owner = db && store && runId !== null && db.kind === 'postgres' ? await store.startOwner(db, { intervalMs: config.heartbeatMs, command: 'scan', onEvent: (m) => io.stderr.write(`vendorscan: ${m}\n`) }) : null;
+  if (owner && runId !== null) await owner.claimRun(runId);
   const request: ScanRequest = {
     cacheUrl,
     cacheOptions,
@@ -229,6 +234,7 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
     if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
   } finally {
+    await owner?.close();
     await db?.close();
   }
   bar?.clear();
@@ -299,13 +305,21 @@ async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; r
 }
 
 async function loadStore() {
-  const [migrate, runs, inProcess, interrupted] = await Promise.all([
+  const [migrate, runs, inProcess, interrupted, owners] = await Promise.all([
     import('../store/migrate.ts'),
     import('../store/runs.ts'),
     import('../workers/runs/run-in-process.ts'),
     import('../store/interrupted.ts'),
+    import('../store/owners.ts'),
   ]);
-  return { openResultsStore: migrate.openResultsStore, createRun: runs.createRun, runInProcess: inProcess.runInProcess, reopenInterruptedRun: interrupted.reopenInterruptedRun };
+  return {
+    openResultsStore: migrate.openResultsStore,
+    createRun: runs.createRun,
+    runInProcess: inProcess.runInProcess,
+    reopenInterruptedRun: interrupted.reopenInterruptedRun,
+    interruptDeadOwners: owners.interruptDeadOwners,
+    startOwner: owners.startOwner,
+  };
 }
 
 /** Nix spells local caches file:///abs/dir; a bare directory is accepted and made absolute. */

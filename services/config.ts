@@ -57,6 +57,8 @@ export interface Config {
   readToken: string | null;
   /** worker: how often the queue is checked for jobs lost with Redis. */
   reconcileMs: number;
+  /** serve without Redis and scan, on PostgreSQL: heartbeat interval of this process as an owner of runs (store/owners.ts). */
+  heartbeatMs: number;
   /** serve/worker: how long jobs in flight get to finish after SIGTERM before the process exits. */
   shutdownGraceMs: number;
   /** An extra folder of OSV advisories beside the bundled ones; null: the bundled ones only. */
@@ -83,6 +85,7 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_FILE_TIMEOUT_MS', default: '30000', what: 'searches: a file whose matching takes longer is given up and reported "timed out" (ms, 100 to 3600000)' },
   { name: 'VENDORSCAN_SEARCH_BUDGET_MS', default: '21600000', what: 'searches: store paths still unscanned this long after a search started are reported "timed out" (ms, 1000 to 604800000)' },
   { name: 'VENDORSCAN_RECONCILE_MS', default: '30000', what: 'worker: how often it checks for jobs the queue lost (Redis restarted without persistence); pending paths of running runs and searches are then enqueued again (ms, 100 to 3600000)' },
+  { name: 'VENDORSCAN_HEARTBEAT_MS', default: '10000', what: 'serve without Redis, scan, on PostgreSQL: how often the process marks itself alive; a process silent for 3 intervals is taken for dead and its queued or running runs and searches are marked interrupted (ms, 100 to 600000)' },
   { name: 'VENDORSCAN_SHUTDOWN_GRACE_MS', default: '10000', what: 'serve, worker: after SIGTERM/SIGINT, how long jobs in flight get before the process exits (ms, 0 to 600000; unfinished jobs are retried)' },
   { name: 'VENDORSCAN_NETRC_FILE', default: 'none', what: "HTTP caches: credentials as Nix's netrc-file (machine HOST login USER password PASS), sent as Basic auth to that host only; credentials in the cache URL work too and are never shown" },
   { name: 'VENDORSCAN_ALLOWED_ORIGINS', default: "none: the cache's own origin only", what: 'HTTP caches: other origins (comma list of https://host[:port]) that narinfo URLs and redirects may lead to' },
@@ -160,6 +163,7 @@ export function loadConfig(env: Env): Config {
     decompress: { maxWindowBytes: int('VENDORSCAN_MAX_WINDOW', 128 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024) },
     readToken: get('VENDORSCAN_READ_TOKEN') ?? null,
     reconcileMs: int('VENDORSCAN_RECONCILE_MS', 30_000, 100, 3600 * 1000),
+    heartbeatMs: int('VENDORSCAN_HEARTBEAT_MS', 10_000, 100, 600 * 1000),
     shutdownGraceMs: int('VENDORSCAN_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     searchBudgetMs: int('VENDORSCAN_SEARCH_BUDGET_MS', 6 * 3600 * 1000, 1000, 7 * 24 * 3600 * 1000),
     host: get('HOST') ?? '127.0.0.1',

@@ -1,9 +1,11 @@
 // What the services share: the results store, the signatures, and the queue — BullMQ on Redis
-// when REDIS_URL is set, else an in-process queue whose jobs run right here.
+// when REDIS_URL is set, else an in-process queue whose jobs run right here (on PostgreSQL, this
+// process then owns the runs and searches it queues, and beats: store/owners.ts).
 import { availableParallelism } from 'node:os';
 import type { Queue } from 'bullmq';
 import type { Database } from '../store/database.ts';
 import { openResultsStore } from '../store/migrate.ts';
+import { startOwner } from '../store/owners.ts';
 import { loadSignatures, type SignatureSet } from '../signatures/loader.ts';
 import { JobProcessor, JOBS_PER_SCAN_SLOT } from '../workers/queue/job-processor.ts';
 import { LocalQueue } from '../workers/queue/local-queue.ts';
@@ -65,6 +67,9 @@ export async function openRuntime(config: Config, options: { threads?: number; c
   const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: config.cacheOptions, decompress: config.decompress, channelsUrl: config.channelsUrl, fileTimeoutMs: config.fileTimeoutMs, enqueue: (jobs) => local!.add(jobs) });
   local = new LocalQueue((job) => processor.process(job), { concurrency: processor.scanConcurrency * JOBS_PER_SCAN_SLOT, onGiveUp: (job, err, attempts) => processor.giveUp(job, err, attempts) });
   const q = local;
+  // On a shared PostgreSQL, the runs and searches this queue holds are stamped with this process,
+  // which beats; another process marks them interrupted if it dies (store/owners.ts).
+  const owner = db.kind === 'postgres' ? await startOwner(db, { intervalMs: config.heartbeatMs, command: 'serve', onEvent: (m) => process.stderr.write(`vendorscan: ${m}\n`) }) : null;
   return {
     db,
     signatures,
@@ -74,12 +79,19 @@ export async function openRuntime(config: Config, options: { threads?: number; c
     bull: null,
     dropSearch: (searchId, url) => processor.dropSearch(searchId, url),
     searchBudgetMs: config.searchBudgetMs,
-    enqueue: (jobs) => q.add(jobs),
+    enqueue: async (jobs) => {
+      for (const job of jobs) {
+        if (job.kind === 'plan-run') await owner?.claimRun(job.runId);
+        else if (job.kind === 'plan-search') await owner?.claimSearch(job.searchId);
+      }
+      await q.add(jobs);
+    },
     queueCounts: async () => ({ waiting: Math.max(0, q.size), active: 0, delayed: 0, failed: q.failures.length, completed: 0 }),
     close: async (force = false) => {
       if (force) await processor.close(true);
       await q.idle();
       await processor.close();
+      await owner?.close();
       await db.close();
     },
   };

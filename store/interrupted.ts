@@ -35,10 +35,14 @@ export async function reopenInterruptedRun(db: Queryable, runId: number, digest:
   if (!run) throw new ResumeError(`run ${runId} does not exist`);
   const { rows } = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
   const state = rows[0]?.state;
-  if (state !== 'interrupted') throw new ResumeError(`run ${runId} is ${state}, not interrupted: only an interrupted run can be resumed`);
+  if (state !== 'interrupted') {
+    const live = state === 'queued' || state === 'running' ? ' (on PostgreSQL, a run whose process died is marked interrupted once it has missed 3 heartbeats, VENDORSCAN_HEARTBEAT_MS)' : '';
+    throw new ResumeError(`run ${runId} is ${state}, not interrupted: only an interrupted run can be resumed${live}`);
+  }
   if (run.digest !== digest) throw new ResumeError(`run ${runId} used signatures ${run.digest.slice(0, 12)}, these are ${digest.slice(0, 12)}: resume it with the same signatures`);
   const paths = await db.query<{ path: string; status: string }>('SELECT sp.path, rp.status FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1', [runId]);
-  await db.query("UPDATE runs SET state = 'queued', error = NULL, finished_at = NULL, total = NULL WHERE id = $1", [runId]);
+  // Owned by nobody until the resuming process claims it (store/owners.ts): a sweep in between leaves it alone.
+  await db.query("UPDATE runs SET state = 'queued', error = NULL, finished_at = NULL, total = NULL, owner = NULL WHERE id = $1", [runId]);
   return {
     run,
     settled: new Set(paths.rows.filter((r) => r.status !== 'pending').map((r) => r.path)),

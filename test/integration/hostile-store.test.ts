@@ -1,6 +1,8 @@
 // Issue 13, the results store: H5 (two processes on one embedded data dir fail at once, naming the
 // pid, instead of corrupting it), M8 (a scan killed with -9 leaves its run `interrupted`, and
-// `scan --resume RUN` finishes it), L7 (a retried job never rewrites a scanned path as unchanged).
+// `scan --resume RUN` finishes it; on PostgreSQL, a `serve` without Redis killed with -9 has its
+// run and search marked interrupted by the next process, through owners and heartbeats), L7 (a
+// retried job never rewrites a scanned path as unchanged).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -8,8 +10,11 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../store/database.ts';
-import { openResultsStore } from '../../store/migrate.ts';
-import { createRun, recordPathResult, recordSettledResults } from '../../store/runs.ts';
+import { migrate, openResultsStore } from '../../store/migrate.ts';
+import { interruptDeadOwners, startOwner } from '../../store/owners.ts';
+import { createRun, markRunStarted, recordPathResult, recordSettledResults } from '../../store/runs.ts';
+import { freshPostgres } from '../helpers/databases.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { addToStore, makeBinaryCache } from '../helpers/nix.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -124,6 +129,106 @@ describe('interrupted runs (M8)', () => {
     expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/run 1 is completed, not interrupted/);
   }, 180_000);
+
+  it('serve without Redis killed with -9: the next process marks its run and search interrupted, and scan --resume finishes the run', async () => {
+    const t = await freshPostgres();
+    const children: ChildProcess[] = [];
+    const serve = async (): Promise<{ child: ChildProcess; url: string }> => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [bin, 'serve', '--port', String(port)], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      await waitFor('serve to listen', async () => err, (e) => e.includes('vendorscan API on') || child.exitCode !== null, 60_000);
+      expect(err).toContain('jobs in this process');
+      return { child, url: `http://127.0.0.1:${port}` };
+    };
+    // No re-exec (bin/vendorscan.mjs restarts itself with --liftoff-only): kill -9 must hit the process that scans.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...t.env, VENDORSCAN_CACHE: base, VENDORSCAN_API_TOKEN: 'tok', VENDORSCAN_HEARTBEAT_MS: '200', VENDORSCAN_NO_REEXEC: '1', VENDORSCAN_CACHE_TIMEOUT_MS: '600000' };
+    delete env['REDIS_URL'];
+    try {
+      stall = true;
+      const before = requests.length;
+      const first = await serve();
+      const post = async (route: string, body: unknown): Promise<number> => {
+        const r = await fetch(`${first.url}${route}`, { method: 'POST', headers: { authorization: 'Bearer tok', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        expect(r.status, await r.clone().text()).toBe(202);
+        return ((await r.json()) as { id: number }).id;
+      };
+      const runId = await post('/v1/scans', { paths });
+      const searchId = await post('/v1/searches', { needle: 'hellomark', paths });
+      const row = async (table: 'runs' | 'searches', id: number): Promise<{ state: string; owner: string | null }> =>
+        (await t.db.query<{ state: string; owner: string | null }>(`SELECT state, owner FROM ${table} WHERE id = $1`, [id])).rows[0] ?? { state: 'missing', owner: null };
+      // Both reach the NAR that never comes, with the other paths settled.
+      await waitFor(
+        'the run and the search to settle all but the stalled path',
+        async () => (await t.db.query<{ n: string }>("SELECT (SELECT count(*) FROM run_paths WHERE run_id = $1 AND status = 'pending') + (SELECT count(*) FROM search_paths WHERE search_id = $2 AND status = 'pending') AS n", [runId, searchId])).rows[0]?.n,
+        (n) => Number(n) === 2,
+        60_000,
+      );
+      expect(requests.slice(before).some((r) => r.startsWith('/nar/'))).toBe(true);
+      expect(await row('runs', runId)).toMatchObject({ state: 'running', owner: expect.any(String) });
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      // Without owners nothing ever changes this: the run stays `running` for good.
+      const second = await serve();
+      await waitFor('the next serve to mark the run interrupted', () => row('runs', runId), (r) => r.state === 'interrupted', 60_000);
+      expect(await row('searches', searchId)).toMatchObject({ state: 'interrupted' });
+      stall = false;
+      const resumed = await vendorscanAsync(['scan', '--resume', String(runId), '--format', 'jsonl'], env);
+      expect(resumed.stderr).toMatch(new RegExp(`Stored as run ${runId}`));
+      expect(resumed.status).toBe(0);
+      const statuses = await t.db.query<{ status: string }>('SELECT status FROM run_paths WHERE run_id = $1', [runId]);
+      expect(statuses.rows.map((r) => r.status).sort()).toEqual(['scanned', 'scanned', 'scanned']);
+      // The second serve, alive and beating the whole time, did not interrupt the resumed run: it completed.
+      expect(await row('runs', runId)).toMatchObject({ state: 'completed' });
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    } finally {
+      stall = false;
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      await t.drop();
+    }
+  }, 180_000);
+});
+
+describe('runs of a dead process on PostgreSQL (M8)', () => {
+  it('are interrupted when their owner stops beating; a live owner, an unowned (Redis) run and settled runs are left alone', async () => {
+    const t = await freshPostgres();
+    try {
+      await migrate(t.db);
+      const run = async (): Promise<number> => {
+        const id = await createRun(t.db, { source: { kind: 'paths', label: 'x' }, cacheUrl: 'file:///x', rulesetDigest: 'd' });
+        await markRunStarted(t.db, id);
+        return id;
+      };
+      const live = await startOwner(t.db, { intervalMs: 100, command: 'test' });
+      const [mine, deadOwners, gone, unowned, done] = [await run(), await run(), await run(), await run(), await run()];
+      await live.claimRun(mine);
+      // An owner that beat an hour ago, one that no longer exists, no owner at all (Redis), and a completed run of the dead one.
+      await t.db.query("INSERT INTO process_owners (owner, pid, host, command, stale_after_ms, heartbeat_at) VALUES ('dead', 1, 'h', 'serve', 300, now() - interval '1 hour')");
+      await t.db.query("UPDATE runs SET owner = 'dead' WHERE id = ANY($1::bigint[])", [[deadOwners, done]]);
+      await t.db.query("UPDATE runs SET state = 'completed' WHERE id = $1", [done]);
+      await t.db.query("UPDATE runs SET owner = 'vanished' WHERE id = $1", [gone]);
+      const search = await t.db.query<{ id: string }>("INSERT INTO searches (kind, pattern, scope, cache_url, state, owner) VALUES ('needle', 'x', '{}', 'file:///x', 'running', 'dead') RETURNING id");
+      // The live owner beats past several of its stale limits while sweeping: its run stays running.
+      const first = (await t.db.query<{ at: Date }>('SELECT heartbeat_at AS at FROM process_owners WHERE owner = $1', [live.id])).rows[0]?.at.getTime() ?? 0;
+      await waitFor('the live owner to beat past its stale limit', async () => (await t.db.query<{ at: Date }>('SELECT heartbeat_at AS at FROM process_owners WHERE owner = $1', [live.id])).rows[0]?.at.getTime() ?? 0, (at) => at > first + 1000);
+      expect(await interruptDeadOwners(t.db)).toMatchObject({ runs: 0, searches: 0 });
+      const states = async (): Promise<Record<number, string>> =>
+        Object.fromEntries((await t.db.query<{ id: string; state: string }>('SELECT id, state FROM runs')).rows.map((r) => [Number(r.id), r.state]));
+      expect(await states()).toEqual({ [mine]: 'running', [deadOwners]: 'interrupted', [gone]: 'interrupted', [unowned]: 'running', [done]: 'completed' });
+      expect((await t.db.query<{ state: string }>('SELECT state FROM searches WHERE id = $1', [search.rows[0]?.id])).rows[0]?.state).toBe('interrupted');
+      expect((await t.db.query('SELECT 1 FROM process_owners WHERE owner = $1', ['dead'])).rows).toHaveLength(0);
+      // A clean stop removes the owner: what it still held is interrupted at the next sweep.
+      await live.close();
+      expect(await interruptDeadOwners(t.db)).toMatchObject({ runs: 1 });
+      expect((await states())[mine]).toBe('interrupted');
+    } finally {
+      await t.drop();
+    }
+  }, 60_000);
+
 });
 
 describe('retried jobs (L7)', () => {
