@@ -41,6 +41,10 @@ export interface RunProgress extends RunRow {
   downloadedBytes: number;
   narBytes: number;
   findings: number;
+  /** Faults met and survived: requests and NAR downloads begun again (5xx, 429, resets, stalls), summed over paths. */
+  retries: number;
+  /** Paths a job took up more than once (its job was lost with Redis, or its worker or the store failed mid-job). */
+  reattempted: number;
 }
 
 /**
@@ -129,14 +133,15 @@ function isNewScan(result: RecordedResult): boolean {
 async function upsertRunPaths(db: Queryable, runId: number, results: { result: RecordedResult; narScanId: number | null }[]): Promise<Set<string>> {
   const { rows } = await db.query<{ path: string }>(
     `WITH t AS (
-       SELECT sp.id, sp.path, t.status, t.reason, t.nar_scan_id, t.downloaded, t.nar
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(path, status, reason, nar_scan_id, downloaded, nar)
+       SELECT sp.id, sp.path, t.status, t.reason, t.nar_scan_id, t.downloaded, t.nar, t.retries
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[]) AS t(path, status, reason, nar_scan_id, downloaded, nar, retries)
        JOIN store_paths sp ON sp.path = t.path
      ), written AS (
-       INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, updated_at)
-       SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, now() FROM t
+       INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, retries, updated_at)
+       SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, retries, now() FROM t
        ON CONFLICT (run_id, store_path_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
-         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes, updated_at = now()
+         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes,
+         retries = run_paths.retries + EXCLUDED.retries, updated_at = now()
        -- A retried job (after kill -9) finds the NAR it scanned itself and links it: the path stays 'scanned'.
        WHERE run_paths.status <> 'scanned' OR EXCLUDED.status = 'scanned'
        RETURNING store_path_id
@@ -150,6 +155,7 @@ async function upsertRunPaths(db: Queryable, runId: number, results: { result: R
       results.map((r) => r.narScanId),
       results.map((r) => r.result.downloadedBytes),
       results.map((r) => r.result.narBytes),
+      results.map((r) => r.result.retries ?? 0),
     ],
   );
   return new Set(rows.map((r) => r.path));
@@ -282,6 +288,8 @@ export async function runProgress(db: Queryable, runId: number): Promise<RunProg
        count(*) FILTER (WHERE rp.status = 'pending') AS pending,
        COALESCE(sum(rp.downloaded_bytes), 0) AS downloaded_bytes,
        COALESCE(sum(rp.nar_bytes), 0) AS nar_bytes,
+       COALESCE(sum(rp.retries), 0) AS retries,
+       count(*) FILTER (WHERE rp.attempts > 1) AS reattempted,
        (SELECT count(*) FROM run_paths x JOIN findings f ON f.nar_scan_id = x.nar_scan_id WHERE x.run_id = r.id) AS findings
      FROM runs r LEFT JOIN run_paths rp ON rp.run_id = r.id
      WHERE r.id = $1 GROUP BY r.id`,
@@ -299,6 +307,8 @@ export async function runProgress(db: Queryable, runId: number): Promise<RunProg
     downloadedBytes: Number(r['downloaded_bytes']),
     narBytes: Number(r['nar_bytes']),
     findings: Number(r['findings']),
+    retries: Number(r['retries']),
+    reattempted: Number(r['reattempted']),
   };
 }
 
@@ -307,6 +317,16 @@ export async function listRuns(db: Queryable, limit = 50): Promise<RunRow[]> {
   return rows.map(toRun);
 }
 
+
+/** A job takes these paths up (again): counted per path, so a path taken up twice shows its job was lost or failed once. */
+export async function markPathsAttempted(db: Queryable, runId: number, storePaths: string[]): Promise<void> {
+  if (storePaths.length === 0) return;
+  await db.query(
+    `UPDATE run_paths rp SET attempts = rp.attempts + 1 FROM store_paths sp
+     WHERE rp.run_id = $1 AND rp.store_path_id = sp.id AND sp.path = ANY($2::text[]) AND rp.status = 'pending'`,
+    [runId, storePaths],
+  );
+}
 
 export async function runFailures(db: Queryable, runId: number, limit = 1000): Promise<{ storePath: string; status: RunPathStatus; reason: string | null }[]> {
   const { rows } = await db.query<{ path: string; status: RunPathStatus; reason: string | null }>(

@@ -121,10 +121,13 @@ async function main(): Promise<number> {
     startWorker();
     const safe = <T>(f: () => Promise<T>) => () => f().catch(() => null);
 
-    const drill = async (name: string, inject: (runId: number) => Promise<number>): Promise<void> => {
+    /** `counted`: what the run's own fault counters must show for the faults injected (null: fine). */
+    type Counters = { retries: number; reattempted: number };
+    const drill = async (name: string, inject: (runId: number) => Promise<number>, counted?: (c: Counters, faults: number) => string | null): Promise<void> => {
       const started = Date.now();
       let faults = 0;
       let why = '';
+      let counters: Counters = { retries: 0, reattempted: 0 };
       try {
         // Forget earlier scans: every drill downloads and scans every path again.
         await runtime.db.exec('UPDATE run_paths SET nar_scan_id = NULL; DELETE FROM findings; DELETE FROM nar_scans;');
@@ -145,13 +148,16 @@ async function main(): Promise<number> {
         if (done?.state !== 'completed') why = `run ended ${done?.state}`;
         else if (done.pending !== 0 || done.failed !== 0 || done.total !== cache.storePaths.length) why = `pending ${done.pending}, failed ${done.failed}, total ${done.total}`;
         else if (lost || extra || dup) why = `${lost} findings lost, ${extra} unexpected, ${dup} duplicated`;
+        counters = { retries: done?.retries ?? 0, reattempted: done?.reattempted ?? 0 };
+        if (!why && counted) why = counted(counters, faults) ?? '';
       } catch (err) {
         why = err instanceof Error ? err.message : String(err);
       }
       host.plan = () => 'ok';
       const r = { drill: name, faults, ok: why === '', why, seconds: (Date.now() - started) / 1000, paths: cache.storePaths.length };
       results.push(r);
-      log(`${r.ok ? 'survived' : 'FAILED  '} ${name}: ${faults} fault${faults === 1 ? '' : 's'} injected, ${r.paths} paths, ${r.seconds.toFixed(1)} s${r.ok ? ', findings equal to a clean scan, 0 lost, 0 duplicated' : `: ${why}`}`);
+      const seen = `run counters: ${counters.retries} retries, ${counters.reattempted} paths taken up again`;
+      log(`${r.ok ? 'survived' : 'FAILED  '} ${name}: ${faults} fault${faults === 1 ? '' : 's'} injected, ${r.paths} paths, ${r.seconds.toFixed(1)} s, ${seen}${r.ok ? ', findings equal to a clean scan, 0 lost, 0 duplicated' : `: ${why}`}`);
     };
 
     const firstSettled = (runId: number) => waitFor('a first settled path', safe(() => runProgress(runtime.db, runId)), (p) => (p?.scanned ?? 0) >= 1, 60_000);
@@ -161,19 +167,19 @@ async function main(): Promise<number> {
         host.plan = (_u, nth) => (nth <= 2 ? '500' : 'ok');
         await waitFor('500s', async () => host.served['500'] - before, (n) => n >= cache.storePaths.length, 60_000);
         return host.served['500'] - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected 500s`));
       await drill('cache resets the connection once per NAR', async () => {
         const before = host.served.reset;
         host.plan = (_u, nth) => (nth === 1 ? 'reset' : 'ok');
         await waitFor('resets', async () => host.served.reset - before, (n) => n >= cache.storePaths.length, 60_000);
         return host.served.reset - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected resets`));
       await drill('cache stalls mid-body once per NAR', async () => {
         const before = host.served.stall;
         host.plan = (_u, nth) => (nth === 1 ? 'stall' : 'ok');
         await waitFor('stalls', async () => host.served.stall - before, (n) => n >= cache.storePaths.length, 90_000);
         return host.served.stall - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected stalls`));
       await drill('worker SIGKILL mid-NAR', async () => {
         // The first NAR asked for is held after half its body: a worker is then certainly mid-NAR
         // (polling for one in flight missed small NARs, which pass in a few milliseconds). Every
@@ -191,7 +197,7 @@ async function main(): Promise<number> {
         startWorker();
         startWorker();
         return victims.length;
-      });
+      }, (c) => (c.reattempted >= 1 ? null : 'no path was counted as taken up again after its worker was killed'));
       await drill('Redis shutdown nosave and restart mid-run', async (runId) => {
         await firstSettled(runId);
         await redis.restart();

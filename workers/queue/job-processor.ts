@@ -2,7 +2,7 @@
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
 import type { Database } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markPathsAttempted, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
 import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
 import { CANCELLED, searchGate } from '../../store/search-control.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
@@ -232,6 +232,7 @@ export class JobProcessor {
   private async runPaths(runId: number, storePaths: string[]): Promise<void> {
     const { db, signatures } = this.options;
     const run = await this.run(runId);
+    await markPathsAttempted(db, runId, storePaths);
     const { settled, toScan } = await prepareBatch(db, this.cache(run.cacheUrl), run.digest, storePaths);
     await recordSettledResults(db, runId, settled);
     for (const result of settled) this.options.onPathResult?.(result);
