@@ -62,7 +62,7 @@ function wasmModule(): WasmModule {
   return compiled;
 }
 
-/** One xz-embedded decoder. Context layout (u32 words from ctx): bufSize, in, in_pos, in_size, out, out_pos. */
+/** One xz-embedded decoder. Context layout (u32 words from ctx): bufSize, in, in_pos, in_size, out, out_pos, out_size. */
 class XzDecoder {
   private readonly exports: XzExports;
   private readonly ctx: number;
@@ -73,6 +73,11 @@ class XzDecoder {
   private consumed = 0;
   /** The input ended and so did the stream: nothing was left undecoded. */
   ended = false;
+  /**
+   * Output wanted from the next run (at most bufSize, its buffer): a run decodes until its output
+   * buffer is full, so a caller that needs only the first bytes sets this lower.
+   */
+  outputRoom = Number.POSITIVE_INFINITY;
 
   constructor() {
     // An instance whose stream ended is reused: a fresh one costs new WebAssembly memory (its
@@ -103,6 +108,7 @@ class XzDecoder {
 
   /** Runs the decoder once; returns the xz_ret code and a copy of the output it produced. */
   run(): { code: number; output: Uint8Array } {
+    this.words()[6] = Math.max(1, Math.min(this.bufSize, this.outputRoom));
     const code = this.exports.get_next_output(this.ctx);
     const w = this.words();
     const produced = w[5] ?? 0;
@@ -171,7 +177,7 @@ export async function* decompressXzWasm(source: AsyncIterable<Uint8Array>): Asyn
 /** Output pieces gathered up to a cap: past it, the first `cap` bytes and overCap. */
 export class CappedOutput {
   private readonly pieces: Uint8Array[] = [];
-  private length = 0;
+  length = 0;
   private readonly cap: number;
   overCap = false;
   constructor(cap: number) {
@@ -217,12 +223,14 @@ export function decodeXzBounded(input: Uint8Array, maxOutput: number, maxDiction
     yield* decoder.feed(input);
     yield* decoder.finish();
   }
+  decoder.outputRoom = maxOutput + 1; // one byte more than the cap tells there is more
   try {
     for (const output of all()) {
       if (!out.add(output)) {
         stopped = true; // at the cap, not at an error: the instance is sane
         break;
       }
+      decoder.outputRoom = maxOutput + 1 - out.length;
     }
     return out.result();
   } catch (e) {
