@@ -8,11 +8,11 @@
 // (thrown by onMember) leave the walk.
 import { decompress, normaliseMemberName, q, u32, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
 import type { LayerDecoded, LayerDecoders, ReaderContext, WalkOptions } from './context.ts';
-import { isAsarStart, isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
+import { isAsarStart, isTar, sniffArchive, startsLikeScript, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
 import { readAsar } from './asar.ts';
 import { readTar } from './tar.ts';
-import { readZip } from './zip.ts';
+import { locateZip, readZip } from './zip.ts';
 import { readZipLocalHeaders, ZipStreamReader } from './zip-stream.ts';
 
 /** A member's bytes are a view valid only during the call: copy them to keep them. */
@@ -307,12 +307,14 @@ export function walkArchive(
  * The same walk over a file that arrives in chunks (a NAR entry's contents): push() them in
  * order, then end(). A file is kept whole up to maxInMemoryBytes and walked as walkArchive does;
  * past that only a zip can still be followed, by its local headers (zip-stream.ts). A file
- * whose first bytes are no archive is dropped at once, so feeding every file costs nothing.
+ * whose first bytes are no archive is dropped at once, so feeding every file costs nothing —
+ * except one starting with "#!" (a launcher-script jar, a zipapp): it is kept up to
+ * maxInMemoryBytes (silently dropped past it) and walked at end() if a zip's end record is there.
  */
 export class ArchiveStream {
   private readonly walk: Walk;
   private readonly name: string;
-  private mode: 'sniff' | 'buffer' | 'zip' | 'ignore' = 'sniff';
+  private mode: 'sniff' | 'buffer' | 'script' | 'zip' | 'ignore' = 'sniff';
   private format: ArchiveFormat | null = null;
   private buf = new Uint8Array(0);
   private length = 0;
@@ -332,9 +334,16 @@ export class ArchiveStream {
     }
     this.append(chunk);
     if (this.mode === 'sniff' && this.length >= 512 && !this.awaitingAsarHeader()) {
-      this.format = sniffArchive(this.buf.subarray(0, this.length), false);
-      this.mode = this.format === null ? 'ignore' : 'buffer';
+      const head = this.buf.subarray(0, this.length);
+      this.format = sniffArchive(head, false);
+      this.mode = this.format !== null ? 'buffer' : startsLikeScript(head) ? 'script' : 'ignore';
       if (this.mode === 'ignore') this.buf = new Uint8Array(0);
+    }
+    if (this.mode === 'script' && this.length > this.walk.limits.maxInMemoryBytes) {
+      // Not known to be an archive: nothing to say.
+      this.buf = new Uint8Array(0);
+      this.length = 0;
+      this.mode = 'ignore';
     }
     if (this.mode === 'buffer' && this.length > this.walk.limits.maxInMemoryBytes) {
       const held = this.buf.subarray(0, this.length);
@@ -360,6 +369,7 @@ export class ArchiveStream {
     } else if (this.mode !== 'ignore') {
       const b = this.buf.subarray(0, this.length);
       if (this.mode === 'sniff') this.format = sniffArchive(b);
+      if (this.mode === 'script') this.format = locateZip(b) !== null ? 'zip' : null;
       const format = this.format;
       if (format !== null) unwrap(() => this.walk.open(this.name, b, 1, format));
     }

@@ -8,7 +8,7 @@
 import type { NarVisitor } from '../nix/nar.ts';
 import type { FileMatcher, RuleHit } from '../yara/file-matcher.ts';
 import { isBinaryObject } from '../signatures/binary-object.ts';
-import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, isAsarStart, sniffArchive, type ArchiveLimits, type WalkOptions } from '../archive/index.ts';
+import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, mayBeArchive, type ArchiveLimits, type WalkOptions } from '../archive/index.ts';
 import type { FileLinkage } from '../signatures/file-linkage.ts';
 
 /** Bytes needed to recognise a binary object by its magic. */
@@ -175,8 +175,9 @@ export class NarMatchVisitor implements NarVisitor {
   }
 
   /**
-   * Only a file whose first bytes look like an archive is handed to the walker (which copies what
-   * it holds): the rest cost a copy of at most SNIFF_BYTES.
+   * Only a file whose first bytes look like an archive (or a "#!" script, which may have a zip
+   * after it) is handed to the walker (which copies what it holds): the rest cost a copy of at
+   * most SNIFF_BYTES.
    */
   private sniffArchive(chunk: Uint8Array): void {
     const take = Math.min(SNIFF_BYTES - this.archiveHeadLength, chunk.length);
@@ -184,7 +185,7 @@ export class NarMatchVisitor implements NarVisitor {
     this.archiveHeadLength += take;
     if (this.archiveHeadLength < SNIFF_BYTES && this.archiveHeadLength < this.size) return;
     const head = this.archiveHead.subarray(0, this.archiveHeadLength);
-    if (sniffArchive(head, false) === null && !isAsarStart(head)) {
+    if (!mayBeArchive(head)) {
       this.archiveState = 'off';
       return;
     }

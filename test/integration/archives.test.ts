@@ -68,6 +68,8 @@ beforeAll(() => {
     'META-INF/NOTICE.txt': Buffer.from('bundles libpng version 1.6.40 and zlib 1.3.1\n'),
   });
   run('jar', ['--create', '--file', path.join(work, 'app.jar'), '-C', jarDir, '.'], work);
+  // The same jar behind a launcher script (`#!/bin/sh … exec java -jar "$0"`), offsets fixed by zip -A.
+  run('sh', ['-c', 'printf "#!/bin/sh\\nexec java -jar \\"\\$0\\" \\"\\$@\\"\\n" | cat - app.jar > app-launcher && zip -qA app-launcher'], work);
   // A zip holding a jar holding zlib: two levels.
   const innerDir = stage('inner', { 'lib/libz.so.1': ZLIB });
   run('zip', ['-qr', path.join(work, 'inner.jar'), '.'], innerDir);
@@ -95,7 +97,10 @@ z.close()`], work);
   zeros('bomb.zip', 100);
   zeros('huge.zip', 256);
 
-  paths.java = addToStore('java-app-1.0', { share: { 'app.jar': readFileSync(path.join(work, 'app.jar')) } });
+  paths.java = addToStore('java-app-1.0', {
+    share: { 'app.jar': readFileSync(path.join(work, 'app.jar')) },
+    bin: { app: readFileSync(path.join(work, 'app-launcher')) },
+  });
   paths.nested = addToStore('plugin-host-2.0', { share: { 'bundle.zip': readFileSync(path.join(work, 'bundle.zip')) } });
   paths.tarball = addToStore('py-tool-3.0', {
     share: {
@@ -152,7 +157,10 @@ describe('library copies inside archives, in real Nix-made NARs', () => {
   }, 120_000);
 
   it('names a .so inside a jar as jar!/member, with its version; the text member never counts', () => {
-    expect(copies(results.get(paths.java))).toEqual(['share/app.jar!/natives/libpng16.so.16 libpng@1.6.39']);
+    expect(copies(results.get(paths.java))).toEqual([
+      'bin/app!/natives/libpng16.so.16 libpng@1.6.39',
+      'share/app.jar!/natives/libpng16.so.16 libpng@1.6.39',
+    ]);
     expect(results.get(paths.java)?.warnings).toBeUndefined();
   });
 
@@ -237,7 +245,7 @@ describe('bounds', () => {
       threads: 1,
       onResult: (r) => results.push(r),
     });
-    expect(results[0]?.findings.map((f) => f.file)).toEqual(['share/app.jar!/META-INF/NOTICE.txt']);
+    expect(results[0]?.findings.map((f) => f.file)).toEqual(['bin/app!/META-INF/NOTICE.txt', 'share/app.jar!/META-INF/NOTICE.txt']);
   }, 60_000);
 });
 
