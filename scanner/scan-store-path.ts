@@ -7,6 +7,7 @@ import { backoffDelay, countingRetries, countRetry } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
 import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
+import { archiveLayerDecoders } from '../decompress/archive-layers.ts';
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
@@ -104,7 +105,9 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles, {
+    layers: archiveLayerDecoders(deps.decompress?.maxWindowBytes),
+  });
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 
