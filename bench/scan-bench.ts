@@ -1,6 +1,6 @@
 // npm run bench: every figure of issue 11 against its baseline, measured in the same run on the
 // same files, printed as ratios. Parts (each bounded; BENCH_SKIP=startup,small,big,huge,service
-// leaves parts out):
+// leaves parts out; `rerun` or `search` leaves out one of the service's two):
 //   start-up      `vendorscan --help`, `scan --help`, `scan --no-store` of one small path, and
 //                 `scan --path` on a new and on an existing embedded store: wall and peak RSS
 //   small paths   first scan of 2001 small store paths (one real binary each, xz by Nix) against
@@ -196,5 +196,5 @@ if (!skip.has('big')) bigPart();
 if (!skip.has('huge')) hugePart();
 if (!skip.has('service')) {
   const { serviceBench } = await import('./service-bench.ts');
-  await serviceBench();
+  await serviceBench(skip);
 }

@@ -75,6 +75,9 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
       applied.push(file);
     }
     await syncLibraryPackages(tx);
+    // Stored library counts depend on the libraries' own packages and the version keys' order:
+    // whatever changed here, they are counted again at the next question.
+    await tx.exec('DELETE FROM run_library_counts; UPDATE runs SET libraries_counted = false WHERE libraries_counted;');
     if (!done.has(keyFormat)) {
       await recomputeVersionKeys(tx);
       await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [keyFormat, 'computed']);

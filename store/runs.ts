@@ -7,6 +7,7 @@ import { parseStorePath, type StorePath } from '../nix/store-path.ts';
 import { forRegisteredBatches, parseStorePaths, registerStorePaths } from './store-paths.ts';
 import { parseVersion, versionSortKey } from '../signatures/version.ts';
 import { isVendored } from '../signatures/vendored.ts';
+import { storeLibraryCounts } from './queries.ts';
 
 export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type RunPathStatus = 'pending' | 'scanned' | 'skipped-unchanged' | 'not-in-cache' | 'failed';
@@ -241,7 +242,7 @@ async function insertFindings(tx: Queryable, narScanId: number, findings: FileFi
 export async function completeRunIfSettled(db: Queryable, runId: number): Promise<boolean> {
   // A run in which no store path could be scanned (every one failed or was not in the cache, or
   // the source was empty) ends failed, with the reason: it must never answer "nobody vendors it".
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string; state: string }>(
     `WITH counts AS (
        SELECT count(*) FILTER (WHERE status IN ('scanned', 'skipped-unchanged')) AS usable,
               count(*) FILTER (WHERE status = 'failed') AS failed,
@@ -254,9 +255,11 @@ export async function completeRunIfSettled(db: Queryable, runId: number): Promis
          ELSE format('no store path could be scanned: %s failed, %s not in the cache, of %s', (SELECT failed FROM counts), (SELECT absent FROM counts), total) END
      WHERE id = $1 AND state = 'running' AND total IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM run_paths WHERE run_id = $1 AND status = 'pending')
-     RETURNING id`,
+     RETURNING id, state`,
     [runId],
   );
+  // Its libraries are counted now, once, so that no question about them counts a million findings.
+  if (rows[0]?.state === 'completed') await storeLibraryCounts(db, runId);
   return rows.length > 0;
 }
 
