@@ -20,3 +20,27 @@ export interface ReaderContext {
   /** bytes.ts decompress(), counting failures against maxFailedDecompressions. */
   decompress(kind: Decompressor, input: Uint8Array, maxOut: number, partial?: boolean): Decompressed;
 }
+
+/**
+ * What an injected layer decoder returns: the output, cut at `maxOutput` bytes with `overCap`
+ * set when there was more (so the first bytes of a large layer can be peeked at), or why the
+ * input could not be decoded.
+ */
+export type LayerDecoded = { ok: true; data: Uint8Array; overCap: boolean } | { ok: false; reason: string };
+
+/**
+ * A synchronous decoder for a compression layer node:zlib lacks. It must stop at `maxOutput`
+ * bytes and bound its own memory (an xz dictionary): the walker cannot see inside it.
+ */
+export type LayerDecoder = (input: Uint8Array, maxOutput: number) => LayerDecoded;
+
+/** Decoders for xz and bzip2 layers, given by the caller (the scanner builds them on decompress/). */
+export interface LayerDecoders {
+  xz?: LayerDecoder;
+  bzip2?: LayerDecoder;
+}
+
+export interface WalkOptions {
+  /** Without a decoder, an xz or bzip2 file is reported as unsupported compression, not opened. */
+  layers?: LayerDecoders;
+}

@@ -4,6 +4,8 @@
 //   asar  Chromium Pickle: u32 4, u32 headerSize, u32 payloadSize, i32 jsonLength, "{"
 //   tar   "ustar" at 257 (POSIX and GNU), or a v7 header: non-empty name, octal size, valid checksum
 //   gzip  1f 8b 08 · zstd 28 b5 2f fd · xz fd "7zXZ" 00 · bzip2 "BZh" 1-9 then the block magic
+// A file that starts with "#!" may be a launcher script or zipapp with a zip after it: only its
+// end record tells, so a stream keeps it (startsLikeScript) and looks at its end.
 import { startsWith, u32 } from './bytes.ts';
 import { locateZip } from './zip.ts';
 import { tarHeaderChecksumOk } from './tar.ts';
@@ -49,6 +51,20 @@ export function isTar(b: Uint8Array): boolean {
     if (!((c >= 0x30 && c <= 0x37) || c === 0x20 || c === 0)) return false;
   }
   return tarHeaderChecksumOk(b, 0);
+}
+
+/** "#!": a launcher-script jar or a Python zipapp starts so, with the zip after the script. */
+export function startsLikeScript(b: Uint8Array): boolean {
+  return b[0] === 0x23 && b[1] === 0x21;
+}
+
+/**
+ * Whether a file whose first bytes (up to 512) are `head` is worth handing to ArchiveStream: an
+ * archive recognised by its start, an asar whose header is still coming, or a script that may
+ * have a zip after it.
+ */
+export function mayBeArchive(head: Uint8Array): boolean {
+  return sniffArchive(head, false) !== null || isAsarStart(head) || startsLikeScript(head);
 }
 
 /**

@@ -6,7 +6,7 @@
 // glob and minimatch. The caps need node:zlib directly (maxOutputLength, bytesWritten).
 export { walkArchive, ArchiveStream, Walk, type MemberCallback, type WalkResult } from './walk.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './limits.ts';
-export { isAsarStart, sniffArchive, type ArchiveFormat } from './detect.ts';
+export { isAsarStart, mayBeArchive, sniffArchive, type ArchiveFormat } from './detect.ts';
 export { ZipStreamReader } from './zip-stream.ts';
-export type { ReaderContext } from './context.ts';
+export type { LayerDecoded, LayerDecoder, LayerDecoders, ReaderContext, WalkOptions } from './context.ts';
 export { zstdAvailable } from './bytes.ts';

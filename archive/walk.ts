@@ -1,16 +1,18 @@
 // The bounded archive walk: recognises the input (detect.ts), hands it to its reader, gives every
 // member to the caller as `outer!/member`, and opens members that are archives themselves, up to
-// maxDepth levels (`a.jar!/b.zip!/c.so`, the form java.net.JarURLConnection and syft use). gzip
-// and zstd are layers, not levels: `x.tar.gz!/file`. Grammar: none of its own. Everything a
+// maxDepth levels (`a.jar!/b.zip!/c.so`, the form java.net.JarURLConnection and syft use). gzip,
+// zstd, xz and bzip2 are layers, not levels: `x.tar.gz!/file`. xz and bzip2 are decoded by
+// decoders the caller injects (WalkOptions.layers): this layer sits below decompress/, and
+// node:zlib has neither. Grammar: none of its own. Everything a
 // reader meets becomes a warning `<archive path>: <what>`; only the caller's own exceptions
 // (thrown by onMember) leave the walk.
 import { decompress, normaliseMemberName, q, u32, zstdAvailable, type Decompressed, type Decompressor } from './bytes.ts';
-import type { ReaderContext } from './context.ts';
-import { isAsarStart, isTar, sniffArchive, type ArchiveFormat } from './detect.ts';
+import type { LayerDecoded, LayerDecoders, ReaderContext, WalkOptions } from './context.ts';
+import { isAsarStart, isTar, sniffArchive, startsLikeScript, type ArchiveFormat } from './detect.ts';
 import { Budget, isBombRatio, ratioCap, resolveLimits, type ArchiveLimits } from './limits.ts';
 import { readAsar } from './asar.ts';
 import { readTar } from './tar.ts';
-import { readZip } from './zip.ts';
+import { locateZip, readZip } from './zip.ts';
 import { readZipLocalHeaders, ZipStreamReader } from './zip-stream.ts';
 
 /** A member's bytes are a view valid only during the call: copy them to keep them. */
@@ -32,6 +34,8 @@ class CallbackError {
 }
 
 const PEEK_OUTPUT = 1024 * 1024;
+/** What an injected (xz, bzip2) decoder is first asked for: enough to see a tar header (an xz peek of a `.ko.xz` costs ~0.1 ms). */
+const PEEK_LAYER_OUTPUT = 4 * 1024;
 
 /** One walk: its budget and warnings, shared by every level. */
 export class Walk {
@@ -40,11 +44,13 @@ export class Walk {
   readonly warnings: string[] = [];
   private suppressed = 0;
   private readonly onMember: MemberCallback;
+  private readonly layers: LayerDecoders;
 
-  constructor(limits: ArchiveLimits, onMember: MemberCallback) {
+  constructor(limits: ArchiveLimits, onMember: MemberCallback, options: WalkOptions = {}) {
     this.limits = limits;
     this.budget = new Budget(limits);
     this.onMember = onMember;
+    this.layers = options.layers ?? {};
   }
 
   warn(path: string, what: string): void {
@@ -76,9 +82,34 @@ export class Walk {
     if (this.budget.exhausted) return { ok: false, reason: 'the walk has stopped', overCap: false };
     if (kind === 'zstd' && !zstdAvailable) return { ok: false, reason: 'zstd needs node:zlib zstd (Node >= 22.15)', overCap: false };
     const r = decompress(kind, input, maxOut, partial);
-    if (!r.ok && !r.overCap && ++this.budget.failures >= this.limits.maxFailedDecompressions) {
+    if (!r.ok && !r.overCap) this.failed(path);
+    return r;
+  }
+
+  /** Counts a decompression that failed on corrupt data; past maxFailedDecompressions the walk stops. */
+  private failed(path: string): void {
+    if (++this.budget.failures >= this.limits.maxFailedDecompressions) {
       this.budget.exhausted = 'failures';
       this.warn(path, `${this.budget.failures} decompressions failed on corrupt data; the walk stops here`);
+    }
+  }
+
+  /**
+   * An injected decoder's call, capped and counted like a zlib call; a decoder that throws is a
+   * failure too. A failure is warned here: the layer is then not opened.
+   */
+  private decodeLayer(path: string, kind: 'xz' | 'bzip2', input: Uint8Array, maxOut: number): LayerDecoded {
+    const decode = this.layers[kind];
+    if (this.budget.exhausted || !decode) return { ok: false, reason: 'the walk has stopped' };
+    let r: LayerDecoded;
+    try {
+      r = decode(input, Math.max(1, Math.floor(maxOut)));
+    } catch (e) {
+      r = { ok: false, reason: `${kind} decoder failed (${e instanceof Error ? e.message : String(e)})` };
+    }
+    if (!r.ok) {
+      this.warn(path, `${kind} layer: ${r.reason}; not opened`);
+      this.failed(path);
     }
     return r;
   }
@@ -154,6 +185,7 @@ export class Walk {
           return this.layer(path, b, depth, format);
         case 'xz':
         case 'bzip2':
+          if (this.layers[format]) return this.injectedLayer(path, b, depth, format);
           return this.warn(path, `${format} compression (a tar.${format === 'xz' ? 'xz' : 'bz2'}?) is not supported by the archive walker: unsupported compression, not opened`);
       }
     });
@@ -192,27 +224,57 @@ export class Walk {
         if (head) this.warn(path, `${kind} layer: ${r.reason}; not opened`);
         return;
       }
-      const why =
-        cap === ratio
-          ? `decompresses past ${cap} bytes, over ${this.limits.maxRatio}:1 (a bomb)`
-          : cap === this.limits.maxMemberBytes
-            ? `decompresses past the ${cap}-byte member cap (a tar too big to hold)`
-            : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
-      this.warn(path, `${kind} layer ${why}; not opened`);
+      this.overCap(path, kind, cap, ratio);
       return;
     }
-    if (!isTar(r.data)) return;
-    if (r.data.length > this.budget.remainingBytes()) {
+    this.readLayerTar(path, kind, b.length, r.data, depth);
+  }
+
+  /**
+   * An xz or bzip2 layer, through the decoder the caller injected. Peeked at first (its first
+   * 4 KiB of output; bzip2 decodes one whole block for that), opened only when that starts like
+   * a tar; then decoded whole within the same caps as a gzip layer. The magic of both is long
+   * enough that a decoding failure is worth a warning even before a tar was seen.
+   */
+  private injectedLayer(path: string, b: Uint8Array, depth: number, kind: 'xz' | 'bzip2'): void {
+    const peek = this.decodeLayer(path, kind, b, PEEK_LAYER_OUTPUT);
+    if (!peek.ok || !isTar(peek.data)) return;
+    const ratio = ratioCap(this.limits, b.length);
+    const cap = Math.min(this.budget.remainingBytes(), ratio, this.limits.maxMemberBytes);
+    const r = peek.overCap ? this.decodeLayer(path, kind, b, cap) : peek;
+    if (!r.ok) return;
+    if (r.overCap) {
+      this.overCap(path, kind, cap, ratio);
+      return;
+    }
+    this.readLayerTar(path, kind, b.length, r.data, depth);
+  }
+
+  /** Which cap a layer's decompression ran into, as a warning. */
+  private overCap(path: string, kind: string, cap: number, ratio: number): void {
+    const why =
+      cap === ratio
+        ? `decompresses past ${cap} bytes, over ${this.limits.maxRatio}:1 (a bomb)`
+        : cap === this.limits.maxMemberBytes
+          ? `decompresses past the ${cap}-byte member cap (a tar too big to hold)`
+          : `decompresses past the ${cap} bytes left of the ${this.limits.maxTotalBytes}-byte total cap`;
+    this.warn(path, `${kind} layer ${why}; not opened`);
+  }
+
+  /** A decompressed layer, held whole: walked as a tar when it is one and within the caps. */
+  private readLayerTar(path: string, kind: string, inputLength: number, data: Uint8Array, depth: number): void {
+    if (!isTar(data)) return;
+    if (data.length > this.budget.remainingBytes()) {
       this.budget.exhausted = 'bytes';
-      this.warn(path, `${kind} layer of ${r.data.length} bytes would pass the ${this.limits.maxTotalBytes}-byte total cap; not opened`);
+      this.warn(path, `${kind} layer of ${data.length} bytes would pass the ${this.limits.maxTotalBytes}-byte total cap; not opened`);
       return;
     }
-    if (isBombRatio(this.limits, b.length, r.data.length)) {
-      this.warn(path, `${kind} layer inflates ${b.length} bytes to ${r.data.length} (a bomb); not opened`);
+    if (isBombRatio(this.limits, inputLength, data.length)) {
+      this.warn(path, `${kind} layer inflates ${inputLength} bytes to ${data.length} (a bomb); not opened`);
       return;
     }
-    this.budget.bytes += r.data.length;
-    readTar(r.data, this.context(path, depth));
+    this.budget.bytes += data.length;
+    readTar(data, this.context(path, depth));
   }
 }
 
@@ -233,8 +295,9 @@ export function walkArchive(
   limits: Partial<ArchiveLimits> | undefined,
   onMember: MemberCallback,
   name = 'archive',
+  options: WalkOptions = {},
 ): WalkResult {
-  const walk = new Walk(resolveLimits(limits), onMember);
+  const walk = new Walk(resolveLimits(limits), onMember, options);
   const format = sniffArchive(bytes);
   if (format !== null) unwrap(() => walk.open(name, bytes, 1, format));
   return walk.result(format);
@@ -244,19 +307,21 @@ export function walkArchive(
  * The same walk over a file that arrives in chunks (a NAR entry's contents): push() them in
  * order, then end(). A file is kept whole up to maxInMemoryBytes and walked as walkArchive does;
  * past that only a zip can still be followed, by its local headers (zip-stream.ts). A file
- * whose first bytes are no archive is dropped at once, so feeding every file costs nothing.
+ * whose first bytes are no archive is dropped at once, so feeding every file costs nothing —
+ * except one starting with "#!" (a launcher-script jar, a zipapp): it is kept up to
+ * maxInMemoryBytes (silently dropped past it) and walked at end() if a zip's end record is there.
  */
 export class ArchiveStream {
   private readonly walk: Walk;
   private readonly name: string;
-  private mode: 'sniff' | 'buffer' | 'zip' | 'ignore' = 'sniff';
+  private mode: 'sniff' | 'buffer' | 'script' | 'zip' | 'ignore' = 'sniff';
   private format: ArchiveFormat | null = null;
   private buf = new Uint8Array(0);
   private length = 0;
   private zip: ZipStreamReader | null = null;
 
-  constructor(name: string, limits: Partial<ArchiveLimits> | undefined, onMember: MemberCallback) {
-    this.walk = new Walk(resolveLimits(limits), onMember);
+  constructor(name: string, limits: Partial<ArchiveLimits> | undefined, onMember: MemberCallback, options: WalkOptions = {}) {
+    this.walk = new Walk(resolveLimits(limits), onMember, options);
     this.name = name;
   }
 
@@ -269,9 +334,16 @@ export class ArchiveStream {
     }
     this.append(chunk);
     if (this.mode === 'sniff' && this.length >= 512 && !this.awaitingAsarHeader()) {
-      this.format = sniffArchive(this.buf.subarray(0, this.length), false);
-      this.mode = this.format === null ? 'ignore' : 'buffer';
+      const head = this.buf.subarray(0, this.length);
+      this.format = sniffArchive(head, false);
+      this.mode = this.format !== null ? 'buffer' : startsLikeScript(head) ? 'script' : 'ignore';
       if (this.mode === 'ignore') this.buf = new Uint8Array(0);
+    }
+    if (this.mode === 'script' && this.length > this.walk.limits.maxInMemoryBytes) {
+      // Not known to be an archive: nothing to say.
+      this.buf = new Uint8Array(0);
+      this.length = 0;
+      this.mode = 'ignore';
     }
     if (this.mode === 'buffer' && this.length > this.walk.limits.maxInMemoryBytes) {
       const held = this.buf.subarray(0, this.length);
@@ -297,6 +369,7 @@ export class ArchiveStream {
     } else if (this.mode !== 'ignore') {
       const b = this.buf.subarray(0, this.length);
       if (this.mode === 'sniff') this.format = sniffArchive(b);
+      if (this.mode === 'script') this.format = locateZip(b) !== null ? 'zip' : null;
       const format = this.format;
       if (format !== null) unwrap(() => this.walk.open(this.name, b, 1, format));
     }

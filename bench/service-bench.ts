@@ -50,9 +50,15 @@ function combinedCache(caches: BenchCache[]): string {
   return dir;
 }
 
-export async function serviceBench(): Promise<void> {
+/** `skip`: parts left out (`rerun`, `search`), as BENCH_SKIP names them. */
+export async function serviceBench(skip: ReadonlySet<string> = new Set()): Promise<void> {
   console.log('\n== service: embedded store and PostgreSQL, in-process jobs ==');
   const many = smallPathsCache();
+  if (!skip.has('rerun')) await rerunRates(many);
+  if (!skip.has('search')) await emergencySearch(many);
+}
+
+async function rerunRates(many: BenchCache): Promise<void> {
   const server = await serveDirectory(many.cacheDir);
   await rerunRate('embedded PGlite', { VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')) }, many, server.url);
   const admin = process.env['VENDORSCAN_BENCH_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -70,6 +76,10 @@ export async function serviceBench(): Promise<void> {
   } finally {
     await pgClient.end().catch(() => undefined);
   }
+  await server.close();
+}
+
+async function emergencySearch(many: BenchCache): Promise<void> {
   const auth = { authorization: 'Bearer bench' };
 
   // Emergency search while a scan runs: a scan of the big binaries is started and running (its
@@ -93,5 +103,4 @@ export async function serviceBench(): Promise<void> {
   console.log(`search submission to first match:      ${firstMs} ms while a scan of ${big.storePaths.length} big NARs was ${weeklyNow.state}  (target <= 1000 ms: ${firstMs <= 1000 ? 'met' : 'NOT met'}; issue baseline 2.5-2.9 s)`);
   await app.close();
   await runtime.close();
-  await server.close();
 }

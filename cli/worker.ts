@@ -40,6 +40,7 @@ export const command: Command = {
       decompress: config.decompress,
       channelsUrl: config.channelsUrl,
       fileTimeoutMs: config.fileTimeoutMs,
+      spareSearchProcesses: 1,
       enqueue: (jobs) => runtime.enqueue(jobs),
     });
     const jobs = concurrency * JOBS_PER_SCAN_SLOT;

@@ -3,10 +3,14 @@
 // a small, highly compressed input at end()), building each block as a JS array of numbers, so
 // its memory grows with the output. Here output is at most one block (≤ 900 kB before the
 // initial run-length step, a few tens of MB in the worst case), in compact buffers, and the
-// consumer sets the pace between blocks.
+// consumer sets the pace between blocks. decodeBzip2Bounded runs the same block decoder over
+// bytes held in memory, synchronously, stopping at an output cap (the archive walker's tar.bz2
+// layers).
 import bzip2 from 'unbzip2-stream/lib/bzip2.js';
 import bitIterator from 'unbzip2-stream/lib/bit_iterator.js';
+import type { LayerDecoded } from '../archive/index.ts';
 import { DecompressionError } from './decompression-error.ts';
+import { CappedOutput } from './xz-wasm.ts';
 
 const OUT_CHUNK = 256 * 1024;
 
@@ -34,6 +38,18 @@ class Output {
   }
 }
 
+/** unbzip2-stream's messages that say what is wrong; its other checks throw jokes ("moo i'm a cow"). */
+const MEANINGFUL = /magic|BZIP|crc32|obsolete|Initial position/;
+
+/** What a decoder exception means. `ended`: all input was given, so running off its end is truncation. */
+function bzip2Message(error: unknown, ended: boolean): string {
+  // Its bit reader walks off the end of the input as a TypeError.
+  if (error instanceof TypeError && ended) return 'compressed data ends unexpectedly (truncated input)';
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof TypeError || MEANINGFUL.test(message)) return message;
+  return `corrupt block data (a consistency check of the decoder failed: ${JSON.stringify(message)})`;
+}
+
 export async function* decompressBzip2Js(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
   const queue: Uint8Array[] = [];
   let received = 0;
@@ -43,11 +59,8 @@ export async function* decompressBzip2Js(source: AsyncIterable<Uint8Array>): Asy
   let work: Int32Array | undefined;
   const output = new Output();
 
-  const fail = (error: unknown, ended: boolean): DecompressionError => {
-    // Its bit reader walks off the end of the input as a TypeError: that is truncation.
-    const message = error instanceof TypeError && ended ? 'compressed data ends unexpectedly (truncated input)' : error instanceof Error ? error.message : String(error);
-    return new DecompressionError('bzip2', 'js', `${message} (near compressed byte ${bits?.bytesRead ?? 0} of ${received})`, { cause: error });
-  };
+  const fail = (error: unknown, ended: boolean): DecompressionError =>
+    new DecompressionError('bzip2', 'js', `${bzip2Message(error, ended)} (near compressed byte ${bits?.bytesRead ?? 0} of ${received})`, { cause: error });
   /** Decodes one header or block; the decoder cannot pause, so it needs the whole block buffered. */
   const step = (ended: boolean): boolean => {
     if (!bits) return false;
@@ -80,4 +93,55 @@ export async function* decompressBzip2Js(source: AsyncIterable<Uint8Array>): Asy
   if (streamCRC !== null) {
     throw new DecompressionError('bzip2', 'js', `input ended inside a stream after ${received} compressed bytes (truncated input)`);
   }
+}
+
+/** Thrown from the byte callback to leave a block at the output cap. */
+const FULL = Symbol('output cap reached');
+
+/**
+ * Decodes the bzip2 stream(s) `input`, held whole, synchronously: at most `maxOutput` bytes come
+ * back (overCap set when there was more). The decoder writes byte by byte, so the cap stops it
+ * within the block that reaches it; its own memory is one block's work array (≤ 3.6 MB).
+ */
+export function decodeBzip2Bounded(input: Uint8Array, maxOutput: number): LayerDecoded {
+  if (input.byteLength === 0) return { ok: false, reason: 'empty input, expected a bzip2 stream' };
+  const out = new CappedOutput(maxOutput);
+  const output = new Output();
+  let held = 0;
+  const put = (byte: number): void => {
+    if (held === maxOutput) throw FULL;
+    held++;
+    output.put(byte);
+  };
+  let given = false;
+  const bits = bitIterator(() => {
+    if (given) return undefined;
+    given = true;
+    return input;
+  });
+  let blockSize = 0;
+  let streamCRC: number | null = null;
+  let work: Int32Array | undefined;
+  try {
+    while (bits.bytesRead < input.byteLength) {
+      if (!blockSize) {
+        blockSize = bzip2.header(bits);
+        streamCRC = 0;
+        work = new Int32Array(100000 * blockSize);
+      } else if (work) {
+        streamCRC = bzip2.decompress(bits, put, work, work.length, streamCRC ?? 0);
+        if (streamCRC === null) blockSize = 0;
+        for (const piece of output.take()) out.add(piece);
+      }
+    }
+  } catch (error) {
+    if (error !== FULL) {
+      return { ok: false, reason: `bzip2 data: ${bzip2Message(error, true)} (near compressed byte ${bits.bytesRead} of ${input.byteLength})` };
+    }
+    for (const piece of output.take()) out.add(piece);
+    out.add(new Uint8Array(1)); // the byte that did not fit
+    return out.result();
+  }
+  if (streamCRC !== null) return { ok: false, reason: `bzip2 data: input ended inside a stream after ${input.byteLength} compressed bytes (truncated input)` };
+  return out.result();
 }

@@ -19,8 +19,15 @@ export async function* zstdWindowGuard(source: AsyncIterable<Uint8Array>, maxWin
   }
 }
 
-/** Walks frame and block headers, skipping block contents: a few operations per 128 KB block. */
-class ZstdFrameWalker {
+/** Where a unit (a frame or a skippable frame) is found to be one kind or the other, ends, or the walk gives up; `at` counts compressed bytes from 0. */
+export type ZstdUnitEvent = { type: 'kind'; at: number; skippable: boolean } | { type: 'end'; at: number } | { type: 'off'; at: number };
+
+/**
+ * Walks frame and block headers, skipping block contents: a few operations per 128 KB block.
+ * With `events`, it also records where each unit's kind is known and where it ends (the in-process
+ * decoder cuts the stream into frames with them).
+ */
+export class ZstdFrameWalker {
   private state: 'magic' | 'skippable-size' | 'frame-header' | 'block-header' | 'skip' | 'off' = 'magic';
   private head: number[] = [];
   private need = 4;
@@ -30,9 +37,11 @@ class ZstdFrameWalker {
   private offset = 0;
   private readonly maxWindow: number;
   private readonly engine: Engine;
-  constructor(maxWindow: number, engine: Engine) {
+  private readonly events: ZstdUnitEvent[] | undefined;
+  constructor(maxWindow: number, engine: Engine, events?: ZstdUnitEvent[]) {
     this.maxWindow = maxWindow;
     this.engine = engine;
+    this.events = events;
   }
 
   feed(chunk: Uint8Array): void {
@@ -54,9 +63,15 @@ class ZstdFrameWalker {
   }
 
   private expect(state: 'magic' | 'block-header'): void {
+    if (state === 'magic') this.events?.push({ type: 'end', at: this.offset });
     this.state = state;
     this.head = [];
     this.need = state === 'magic' ? 4 : 3;
+  }
+
+  private off(): void {
+    this.events?.push({ type: 'off', at: this.offset });
+    this.state = 'off';
   }
 
   private skipThen(bytes: number, then: 'magic' | 'block-header'): void {
@@ -75,14 +90,16 @@ class ZstdFrameWalker {
       case 'magic': {
         const magic = (h[0]! | (h[1]! << 8) | (h[2]! << 16) | (h[3]! << 24)) >>> 0;
         if (magic === ZSTD_MAGIC) {
+          this.events?.push({ type: 'kind', at: this.offset, skippable: false });
           this.state = 'frame-header';
           this.head = [];
           this.need = 1;
         } else if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+          this.events?.push({ type: 'kind', at: this.offset, skippable: true });
           this.state = 'skippable-size';
           this.head = [];
           this.need = 4;
-        } else this.state = 'off'; // not zstd: the decoder names the error
+        } else this.off(); // not zstd: the decoder names the error
         return;
       }
       case 'skippable-size':
@@ -127,7 +144,7 @@ class ZstdFrameWalker {
         const type = (b >> 1) & 3;
         const size = b >>> 3;
         if (type === 3) {
-          this.state = 'off'; // reserved: the decoder names the error
+          this.off(); // reserved: the decoder names the error
           return;
         }
         const content = type === 1 ? 1 : size;

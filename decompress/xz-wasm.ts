@@ -3,10 +3,14 @@
 // the process behind one global mutex (an abandoned stream blocks all later ones) and crashes on
 // empty input. We instantiate the same WASM module once per stream instead, so streams are
 // independent and their memory goes away with them, and we check that the decoder reached the
-// end of the stream, so truncated input is an error.
+// end of the stream, so truncated input is an error. decodeXzBounded drives the same decoder
+// synchronously over bytes held in memory, stopping at an output cap (the archive walker's tar.xz
+// layers).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { LayerDecoded } from '../archive/index.ts';
 import { DecompressionError } from './decompression-error.ts';
+import { DEFAULT_MAX_WINDOW_BYTES, xzFirstDictionary } from './limits.ts';
 
 // xz_ret codes of xz-embedded (xz.h).
 const XZ_OK = 0;
@@ -40,6 +44,9 @@ interface XzExports {
   get_next_output(ctx: number): number;
 }
 
+/** A decoder error code or a misuse, with its message; the callers turn it into their own error. */
+class XzFailure extends Error {}
+
 let compiled: WasmModule | undefined;
 
 /** Instances free for the next stream, per thread (module state is per thread). */
@@ -55,13 +62,22 @@ function wasmModule(): WasmModule {
   return compiled;
 }
 
-/** One xz-embedded decoder. Context layout (u32 words from ctx): bufSize, in, in_pos, in_size, out, out_pos. */
+/** One xz-embedded decoder. Context layout (u32 words from ctx): bufSize, in, in_pos, in_size, out, out_pos, out_size. */
 class XzDecoder {
   private readonly exports: XzExports;
   private readonly ctx: number;
   private readonly bufSize: number;
   private readonly inPtr: number;
   private readonly outPtr: number;
+  /** Compressed bytes fed so far (for messages). */
+  private consumed = 0;
+  /** The input ended and so did the stream: nothing was left undecoded. */
+  ended = false;
+  /**
+   * Output wanted from the next run (at most bufSize, its buffer): a run decodes until its output
+   * buffer is full, so a caller that needs only the first bytes sets this lower.
+   */
+  outputRoom = Number.POSITIVE_INFINITY;
 
   constructor() {
     // An instance whose stream ended is reused: a fresh one costs new WebAssembly memory (its
@@ -74,16 +90,12 @@ class XzDecoder {
     this.outPtr = words[4] ?? 0;
   }
 
-  get inputCapacity(): number {
-    return this.bufSize;
-  }
-
   private words(): Uint32Array {
     // Re-created each time: the memory's buffer is replaced whenever the WASM heap grows.
     return new Uint32Array(this.exports.memory.buffer, this.ctx, 8);
   }
 
-  /** Hands over up to inputCapacity bytes; an empty chunk means end of input. */
+  /** Hands over up to bufSize bytes; an empty chunk means end of input. */
   supply(chunk: Uint8Array): void {
     new Uint8Array(this.exports.memory.buffer, this.inPtr, chunk.byteLength).set(chunk);
     this.exports.supply_input(this.ctx, chunk.byteLength);
@@ -96,12 +108,51 @@ class XzDecoder {
 
   /** Runs the decoder once; returns the xz_ret code and a copy of the output it produced. */
   run(): { code: number; output: Uint8Array } {
+    this.words()[6] = Math.max(1, Math.min(this.bufSize, this.outputRoom));
     const code = this.exports.get_next_output(this.ctx);
     const w = this.words();
     const produced = w[5] ?? 0;
     const output = new Uint8Array(this.exports.memory.buffer, this.outPtr, produced).slice();
     w[5] = 0;
     return { code, output };
+  }
+
+  /** Feeds `chunk`, yielding what it decodes to; an error code throws XzFailure. */
+  *feed(chunk: Uint8Array): Generator<Uint8Array, void, undefined> {
+    for (let at = 0; at < chunk.byteLength; ) {
+      const piece = chunk.subarray(at, at + this.bufSize);
+      this.supply(piece);
+      at += piece.byteLength;
+      this.consumed += piece.byteLength;
+      do {
+        const { code, output } = this.run();
+        if (output.byteLength > 0) yield output;
+        // catrun only ends a stream once told the input is over, so this means a decoder change.
+        if (code === XZ_STREAM_END) throw new XzFailure(`stream ended before input did, at compressed byte ${this.consumed}`);
+        this.check(code);
+      } while (!this.needsInput());
+    }
+  }
+
+  /** Tells the decoder the input is over and yields the rest; returns once the stream(s) ended cleanly. */
+  *finish(): Generator<Uint8Array, void, undefined> {
+    if (this.consumed === 0) throw new XzFailure('empty input, expected an xz stream');
+    this.supply(new Uint8Array(0));
+    for (let idle = 0; idle < 2; ) {
+      const { code, output } = this.run();
+      if (output.byteLength > 0) yield output;
+      if (code === XZ_STREAM_END) {
+        this.ended = true;
+        return;
+      }
+      this.check(code);
+      idle = output.byteLength === 0 ? idle + 1 : 0;
+    }
+    this.check(8);
+  }
+
+  private check(code: number): void {
+    if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw new XzFailure(`${XZ_ERRORS[code] ?? `xz-embedded error ${code}`} near compressed byte ${this.consumed}`);
   }
 
   /** `reuse`: the stream ended cleanly, so the instance is known sane and may serve the next one. */
@@ -113,40 +164,79 @@ class XzDecoder {
 
 export async function* decompressXzWasm(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = new XzDecoder();
-  let clean = false;
-  let consumed = 0;
-  const fail = (code: number): DecompressionError =>
-    new DecompressionError('xz', 'js', `${XZ_ERRORS[code] ?? `xz-embedded error ${code}`} near compressed byte ${consumed}`);
   try {
-    for await (const chunk of source) {
-      for (let at = 0; at < chunk.byteLength; ) {
-        const piece = chunk.subarray(at, at + decoder.inputCapacity);
-        decoder.supply(piece);
-        at += piece.byteLength;
-        consumed += piece.byteLength;
-        do {
-          const { code, output } = decoder.run();
-          if (output.byteLength > 0) yield output;
-          // catrun only ends a stream once told the input is over, so this means a decoder change.
-          if (code === XZ_STREAM_END) throw new DecompressionError('xz', 'js', `stream ended before input did, at compressed byte ${consumed}`);
-          if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw fail(code);
-        } while (!decoder.needsInput());
-      }
-    }
-    if (consumed === 0) throw new DecompressionError('xz', 'js', 'empty input, expected an xz stream');
-    decoder.supply(new Uint8Array(0));
-    for (let idle = 0; idle < 2; ) {
-      const { code, output } = decoder.run();
-      if (output.byteLength > 0) yield output;
-      if (code === XZ_STREAM_END) {
-        clean = true;
-        return;
-      }
-      if (code !== XZ_OK && code !== XZ_UNSUPPORTED_CHECK) throw fail(code);
-      idle = output.byteLength === 0 ? idle + 1 : 0;
-    }
-    throw fail(8);
+    for await (const chunk of source) yield* decoder.feed(chunk);
+    yield* decoder.finish();
+  } catch (e) {
+    throw e instanceof XzFailure ? new DecompressionError('xz', 'js', e.message) : e;
   } finally {
-    decoder.dispose(clean);
+    decoder.dispose(decoder.ended);
+  }
+}
+
+/** Output pieces gathered up to a cap: past it, the first `cap` bytes and overCap. */
+export class CappedOutput {
+  private readonly pieces: Uint8Array[] = [];
+  length = 0;
+  private readonly cap: number;
+  overCap = false;
+  constructor(cap: number) {
+    this.cap = cap;
+  }
+
+  /** Adds `piece`; false once the cap is passed (the rest of it is dropped). */
+  add(piece: Uint8Array): boolean {
+    const room = this.cap - this.length;
+    if (piece.byteLength > room) {
+      if (room > 0) this.pieces.push(piece.subarray(0, room));
+      this.length = this.cap;
+      this.overCap = true;
+      return false;
+    }
+    if (piece.byteLength > 0) this.pieces.push(piece);
+    this.length += piece.byteLength;
+    return true;
+  }
+
+  result(): LayerDecoded {
+    return { ok: true, data: this.pieces.length === 1 ? (this.pieces[0] as Uint8Array) : Buffer.concat(this.pieces, this.length), overCap: this.overCap };
+  }
+}
+
+/**
+ * Decodes the xz stream(s) `input`, held whole, synchronously: at most `maxOutput` bytes come
+ * back (overCap set when there was more). A stream whose first block asks for a dictionary over
+ * `maxDictionaryBytes` is refused before decoding; later blocks are bounded by xz-embedded's own
+ * 64 MiB dictionary limit (XZ_MEMLIMIT_ERROR). WebAssembly memory grows only as the dictionary
+ * is written, so a small stream declaring a large dictionary costs address space, not memory.
+ */
+export function decodeXzBounded(input: Uint8Array, maxOutput: number, maxDictionaryBytes = DEFAULT_MAX_WINDOW_BYTES): LayerDecoded {
+  if (input.byteLength === 0) return { ok: false, reason: 'empty input, expected an xz stream' };
+  const dictionary = xzFirstDictionary(input);
+  if (typeof dictionary === 'number' && dictionary > maxDictionaryBytes) {
+    return { ok: false, reason: `the first block needs a ${dictionary}-byte dictionary, over the limit of ${maxDictionaryBytes} bytes` };
+  }
+  const out = new CappedOutput(maxOutput);
+  const decoder = new XzDecoder();
+  let stopped = false;
+  function* all(): Generator<Uint8Array, void, undefined> {
+    yield* decoder.feed(input);
+    yield* decoder.finish();
+  }
+  decoder.outputRoom = maxOutput + 1; // one byte more than the cap tells there is more
+  try {
+    for (const output of all()) {
+      if (!out.add(output)) {
+        stopped = true; // at the cap, not at an error: the instance is sane
+        break;
+      }
+      decoder.outputRoom = maxOutput + 1 - out.length;
+    }
+    return out.result();
+  } catch (e) {
+    if (e instanceof XzFailure) return { ok: false, reason: `xz data: ${e.message}` };
+    throw e;
+  } finally {
+    decoder.dispose(decoder.ended || stopped);
   }
 }

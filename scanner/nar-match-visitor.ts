@@ -3,11 +3,12 @@
 // ad-hoc searches look inside every file. Every file is also offered to the archive walker
 // (archive/): a zip, jar, wheel, asar or tar is walked as it streams, and each member is matched
 // like a file under the name `archive!/member`, with the same binary-object rule. What the walker
-// meets (a bomb, a lying header, a cap) becomes a per-file warning; the scan goes on.
+// meets (a bomb, a lying header, a cap) becomes a per-file warning; the scan goes on. tar.xz and
+// tar.bz2 are opened with the decoders the caller passes (decompress/archive-layers.ts).
 import type { NarVisitor } from '../nix/nar.ts';
 import type { FileMatcher, RuleHit } from '../yara/file-matcher.ts';
 import { isBinaryObject } from '../signatures/binary-object.ts';
-import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, isAsarStart, sniffArchive, type ArchiveLimits } from '../archive/index.ts';
+import { ArchiveStream, DEFAULT_ARCHIVE_LIMITS, mayBeArchive, type ArchiveLimits, type WalkOptions } from '../archive/index.ts';
 import type { FileLinkage } from '../signatures/file-linkage.ts';
 
 /** Bytes needed to recognise a binary object by its magic. */
@@ -39,7 +40,7 @@ export function scanArchiveLimits(maxWholeFileSize: number): Partial<ArchiveLimi
   };
 }
 
-/** xz and bzip2 are not opened by the walker; every kernel module (`.ko.xz`) would say so. */
+/** Without injected decoders the walker opens no xz or bzip2; every kernel module (`.ko.xz`) would say so. */
 const UNSUPPORTED_LAYER = /^[^!]*: (xz|bzip2) compression \(a tar\.(xz|bz2)\?\) is not supported/;
 
 export class NarMatchVisitor implements NarVisitor {
@@ -66,13 +67,22 @@ export class NarMatchVisitor implements NarVisitor {
   private readonly limits: Partial<ArchiveLimits>;
   private readonly inspect: FileInspector | undefined;
   private readonly skip: ReadonlySet<string>;
-  /** `skip`: files not to match (they timed out before). */
-  constructor(matcher: FileMatcher, binaryOnly: boolean, inspect?: FileInspector, limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize), skip: ReadonlySet<string> = new Set()) {
+  private readonly walkOptions: WalkOptions;
+  /** `skip`: files not to match (they timed out before). `walkOptions.layers`: the xz and bzip2 decoders for tar layers. */
+  constructor(
+    matcher: FileMatcher,
+    binaryOnly: boolean,
+    inspect?: FileInspector,
+    limits: Partial<ArchiveLimits> = scanArchiveLimits(matcher.maxWholeFileSize),
+    skip: ReadonlySet<string> = new Set(),
+    walkOptions: WalkOptions = {},
+  ) {
     this.matcher = matcher;
     this.binaryOnly = binaryOnly;
     this.inspect = inspect;
     this.limits = limits;
     this.skip = skip;
+    this.walkOptions = walkOptions;
   }
 
   fileStart(path: string, size: number): void {
@@ -165,8 +175,9 @@ export class NarMatchVisitor implements NarVisitor {
   }
 
   /**
-   * Only a file whose first bytes look like an archive is handed to the walker (which copies what
-   * it holds): the rest cost a copy of at most SNIFF_BYTES.
+   * Only a file whose first bytes look like an archive (or a "#!" script, which may have a zip
+   * after it) is handed to the walker (which copies what it holds): the rest cost a copy of at
+   * most SNIFF_BYTES.
    */
   private sniffArchive(chunk: Uint8Array): void {
     const take = Math.min(SNIFF_BYTES - this.archiveHeadLength, chunk.length);
@@ -174,12 +185,12 @@ export class NarMatchVisitor implements NarVisitor {
     this.archiveHeadLength += take;
     if (this.archiveHeadLength < SNIFF_BYTES && this.archiveHeadLength < this.size) return;
     const head = this.archiveHead.subarray(0, this.archiveHeadLength);
-    if (sniffArchive(head, false) === null && !isAsarStart(head)) {
+    if (!mayBeArchive(head)) {
       this.archiveState = 'off';
       return;
     }
     this.archiveState = 'streaming';
-    this.archive = new ArchiveStream(this.path, this.limits, (member, data) => this.member(member, data));
+    this.archive = new ArchiveStream(this.path, this.limits, (member, data) => this.member(member, data), this.walkOptions);
     this.archive.push(head);
     if (take < chunk.length) this.archive.push(chunk.subarray(take));
   }

@@ -3,10 +3,11 @@
 // 'failed' result naming the store path and what was wrong, so one bad path never stops a scan.
 import { createHash } from 'node:crypto';
 import { CacheError, type BinaryCache } from '../cache/binary-cache.ts';
-import { backoffDelay } from '../cache/retry.ts';
+import { backoffDelay, countingRetries, countRetry } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
 import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
+import { archiveLayerDecoders } from '../decompress/archive-layers.ts';
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
 import type { FileMatcher } from '../yara/file-matcher.ts';
@@ -28,8 +29,18 @@ export interface ScanDeps {
   onBytes?(downloaded: number, nar: number): void;
 }
 
-/** `knownNarInfo`: the narinfo when the caller already fetched it (to check for an unchanged NAR). */
+/**
+ * `knownNarInfo`: the narinfo when the caller already fetched it (to check for an unchanged NAR).
+ * Every retry on the way (a request the cache retried, a NAR body begun again) is counted in
+ * `retries`: the faults the path met and survived.
+ */
 export async function scanStorePath(input: string, deps: ScanDeps, knownNarInfo?: NarInfo): Promise<PathResult> {
+  const { value: result, retries } = await countingRetries(() => scanCounted(input, deps, knownNarInfo));
+  if (retries > 0) result.retries = retries;
+  return result;
+}
+
+async function scanCounted(input: string, deps: ScanDeps, knownNarInfo?: NarInfo): Promise<PathResult> {
   const started = Date.now();
   const result: PathResult = {
     storePath: input,
@@ -74,7 +85,7 @@ async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathR
       return await streamNar(info, deps, result);
     } catch (err) {
       if (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES) throw err;
-      result.retries = (result.retries ?? 0) + 1;
+      countRetry();
       result.downloadedBytes = 0;
       result.narBytes = 0;
       await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 4000)));
@@ -94,7 +105,9 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   const compression = parseCompression(info.compression, where);
   const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
-  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles);
+  const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles, {
+    layers: archiveLayerDecoders(deps.decompress?.maxWindowBytes),
+  });
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
 

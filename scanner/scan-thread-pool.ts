@@ -107,21 +107,103 @@ function threadEndpoint(config: ScanThreadConfig, onMessage: (m: FromThread) => 
   return { send: (m) => thread.postMessage(m), kill: () => void thread.terminate(), exited };
 }
 
-function processEndpoint(config: ScanThreadConfig, onMessage: (m: FromThread) => void, onFailure: (why: string, err: Error) => void): Endpoint {
+/** A scan process forked ahead of need: Node started and the scan modules loaded, waiting for 'init'. */
+interface Spare {
+  child: ChildProcess;
+  helloSeen: boolean;
+}
+const spares: Spare[] = [];
+let spareTarget = 0;
+let refillTimer: NodeJS.Timeout | null = null;
+
+function forkScanProcess(): Spare {
   const child: ChildProcess = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const spare: Spare = { child, helloSeen: false };
+  child.on('message', (m: FromThread) => {
+    if (m.type === 'hello') spare.helloSeen = true;
+  });
+  return spare;
+}
+
+/**
+ * Keeps `n` more scan processes forked and loaded ahead of need (for as long as the returned
+ * release is not called), so that an emergency search's isolated pool starts without a Node
+ * start-up (a few hundred ms, more on a loaded machine). Spares hold the parent's event loop open
+ * only once taken; a spare that dies is replaced; the last release stops them all.
+ */
+export function retainSpareScanProcesses(n: number): () => void {
+  let released = false;
+  spareTarget += Math.max(0, n);
+  refillSpares(0);
+  return () => {
+    if (released) return;
+    released = true;
+    spareTarget = Math.max(0, spareTarget - Math.max(0, n));
+    while (spares.length > spareTarget) spares.pop()?.child.kill('SIGKILL');
+    if (spareTarget === 0 && refillTimer) {
+      clearTimeout(refillTimer);
+      refillTimer = null;
+    }
+  };
+}
+
+/** Spares forked, and of them those whose modules are loaded (they said hello). */
+export function spareScanProcesses(): { forked: number; ready: number } {
+  return { forked: spares.length, ready: spares.filter((s) => s.helloSeen).length };
+}
+
+function refillSpares(delayMs: number): void {
+  if (refillTimer || spares.length >= spareTarget) return;
+  refillTimer = setTimeout(() => {
+    refillTimer = null;
+    while (spares.length < spareTarget) {
+      const spare = forkScanProcess();
+      spare.child.once('exit', () => {
+        const at = spares.indexOf(spare);
+        if (at < 0) return;
+        spares.splice(at, 1);
+        // One that died loaded is replaced; one that could not even load would die again: searches
+        // then fork their own, which reports why.
+        if (spare.helloSeen) refillSpares(1000);
+        else spareTarget = 0;
+      });
+      spare.child.unref();
+      spare.child.channel?.unref();
+      spares.push(spare);
+    }
+  }, delayMs);
+  refillTimer.unref();
+}
+
+/** A spare if there is one (then another is forked a moment later, off the search's critical path), else a new fork. */
+function takeScanProcess(): Spare {
+  let spare = spares.shift();
+  while (spare && (spare.child.exitCode !== null || spare.child.signalCode !== null || !spare.child.connected)) spare = spares.shift();
+  if (!spare) return forkScanProcess();
+  spare.child.ref();
+  spare.child.channel?.ref();
+  refillSpares(1000);
+  return spare;
+}
+
+function processEndpoint(config: ScanThreadConfig, onMessage: (m: FromThread) => void, onFailure: (why: string, err: Error) => void): Endpoint {
+  const { child, helloSeen } = takeScanProcess();
+  child.removeAllListeners('exit');
   // Until the process says hello, what we send is held here (it would be dropped there).
-  let held: ToThread[] | null = [{ type: 'init', config }];
+  let held: ToThread[] | null = [];
   const send = (m: ToThread): void => {
     if (held) held.push(m);
     else if (child.connected) child.send(m);
   };
+  const greeted = (): void => {
+    const queued = held ?? [];
+    held = null;
+    for (const q of queued) send(q);
+  };
+  send({ type: 'init', config });
+  if (helloSeen) greeted();
   child.on('message', (m: FromThread) => {
-    if (m.type === 'hello') {
-      const queued = held ?? [];
-      held = null;
-      for (const q of queued) send(q);
-      return;
-    }
+    if (m.type === 'hello') return greeted();
     onMessage(m);
   });
   child.on('error', (err) => onFailure(err.message, err));

@@ -31,6 +31,8 @@ export interface Config {
   /** PostgreSQL; null: embedded PGlite in dataDir. */
   databaseUrl: string | null;
   dataDir: string;
+  /** Where an empty migrated embedded store is kept, copied into every new data dir; null: initdb each time. */
+  storeTemplateDir: string | null;
   /** BullMQ on Redis; null: jobs run in-process. */
   redisUrl: string | null;
   queuePrefix: string;
@@ -74,6 +76,11 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_CACHE', default: DEFAULT_CACHE, what: 'binary cache: https://…, file:///dir, a directory, s3://bucket?region=R[&endpoint=URL]; the service takes it from here only, never from a request' },
   { name: 'DATABASE_URL', default: 'embedded PGlite', what: 'PostgreSQL for results (postgres:// or postgresql://)' },
   { name: 'VENDORSCAN_DATA_DIR', default: './.vendorscan', what: 'embedded store when there is no DATABASE_URL (one process at a time)' },
+  {
+    name: 'VENDORSCAN_STORE_TEMPLATE',
+    default: '$XDG_CACHE_HOME/vendorscan, else ~/.cache/vendorscan',
+    what: 'folder of the empty migrated embedded store copied into each new data dir (PGlite initdb once per machine, not per data dir); `off`: none',
+  },
   { name: 'REDIS_URL', default: 'none: jobs run in-process', what: 'BullMQ queue shared by serve, worker and scheduler (redis:// or rediss:// for TLS)' },
   { name: 'VENDORSCAN_QUEUE_PREFIX', default: 'vendorscan', what: 'Redis key prefix of the queues (several deployments on one Redis)' },
   { name: 'VENDORSCAN_SIGNATURES', default: 'the bundled signatures/', what: 'folder of YARA signature files' },
@@ -99,6 +106,13 @@ export const CONFIG_VARIABLES: readonly { name: string; default: string; what: s
   { name: 'VENDORSCAN_PACKAGES', default: 'none: pname and version only', what: "packages listing for attribution: a channel's packages.json (.br/.gz too) or nix-env -qa --json --meta --out-path output" },
   { name: 'VENDORSCAN_TRIAGE', default: 'none: nothing suppressed', what: 'triage file (TOML [[suppress]] entries); the service reads it from here only, never from a request' },
 ];
+
+/** VENDORSCAN_STORE_TEMPLATE, else the XDG cache folder; `off` (or no home to put it in): none. */
+function storeTemplateDir(value: string | undefined, xdgCache: string | undefined, home: string | undefined): string | null {
+  if (value !== undefined) return value === 'off' ? null : path.resolve(value);
+  if (xdgCache !== undefined) return path.join(path.resolve(xdgCache), 'vendorscan');
+  return home !== undefined ? path.join(home, '.cache', 'vendorscan') : null;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -144,6 +158,7 @@ export function loadConfig(env: Env): Config {
     cacheUrl,
     databaseUrl: url('DATABASE_URL', ['postgres', 'postgresql']),
     dataDir: path.resolve(get('VENDORSCAN_DATA_DIR') ?? '.vendorscan'),
+    storeTemplateDir: storeTemplateDir(get('VENDORSCAN_STORE_TEMPLATE'), get('XDG_CACHE_HOME'), get('HOME')),
     redisUrl: url('REDIS_URL', ['redis', 'rediss']),
     queuePrefix: prefix,
     signaturesDir: get('VENDORSCAN_SIGNATURES') ?? DEFAULT_SIGNATURES_DIR,

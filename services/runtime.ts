@@ -64,7 +64,7 @@ export async function openRuntime(config: Config, options: { threads?: number; c
   }
   const threads = options.threads ?? availableParallelism();
   let local: LocalQueue | null = null;
-  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: config.cacheOptions, decompress: config.decompress, channelsUrl: config.channelsUrl, fileTimeoutMs: config.fileTimeoutMs, enqueue: (jobs) => local!.add(jobs) });
+  const processor = new JobProcessor({ db, signatures, threads, scanConcurrency: options.concurrency, cacheOptions: config.cacheOptions, decompress: config.decompress, channelsUrl: config.channelsUrl, fileTimeoutMs: config.fileTimeoutMs, spareSearchProcesses: 1, enqueue: (jobs) => local!.add(jobs) });
   local = new LocalQueue((job) => processor.process(job), { concurrency: processor.scanConcurrency * JOBS_PER_SCAN_SLOT, onGiveUp: (job, err, attempts) => processor.giveUp(job, err, attempts) });
   const q = local;
   // On a shared PostgreSQL, the runs and searches this queue holds are stamped with this process,

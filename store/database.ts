@@ -1,6 +1,7 @@
 // One interface over PostgreSQL (pg, when DATABASE_URL is set) and embedded Postgres (PGlite in
 // VENDORSCAN_DATA_DIR) so the same migrations and queries run on a laptop and in production.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
 import { lockDataDir } from './data-dir-lock.ts';
 
 export interface Queryable {
@@ -27,12 +28,14 @@ export interface DatabaseOptions {
   url?: string | null;
   /** PGlite's folder (required without url). */
   dataDir?: string;
+  /** PGlite: fills the folder when it holds no cluster yet (store/template.ts), under the data dir's lock. */
+  seed?: (dataDir: string) => Promise<'copied' | 'built' | 'failed'>;
 }
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url);
   if (!options.dataDir) throw new Error('openDatabase: give a PostgreSQL url or a dataDir for the embedded store');
-  return openPGlite(options.dataDir);
+  return openPGlite(options.dataDir, options.seed);
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -82,17 +85,35 @@ async function openPostgres(url: string): Promise<Database> {
 
 const PGLITE_SHARED_BUFFERS = '32MB';
 
-async function openPGlite(dataDir: string): Promise<Database> {
+async function openPGlite(dataDir: string, seed: DatabaseOptions['seed']): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   // Before PGlite touches the files: a second process must fail here, not corrupt them.
   const lock = lockDataDir(dataDir);
+  let seeded = false;
+  if (seed && !existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    try {
+      seeded = (await seed(dataDir)) !== 'failed';
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
   const { PGlite } = await import('@electric-sql/pglite');
   // PGlite's default shared_buffers (160 MB of WebAssembly memory, touched as pages are used) made
   // up half of a short command's peak RSS; the data files stay in the OS page cache anyway.
-  const db = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] }).catch((err: unknown) => {
-    lock.release();
-    throw err;
-  });
+  const create = () => PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`] });
+  const db = await create()
+    .catch((err: unknown) => {
+      if (!seeded) throw err;
+      // A copy of a damaged template: start again from initdb; the new folder held nothing else.
+      rmSync(dataDir, { recursive: true, force: true });
+      mkdirSync(dataDir, { recursive: true });
+      return create();
+    })
+    .catch((err: unknown) => {
+      lock.release();
+      throw err;
+    });
   return {
     kind: 'pglite',
     recoveredFromCrash: lock.tookOverStale,

@@ -9,6 +9,7 @@ import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
 import { parseVersion, versionSortKey, VERSION_KEY_FORMAT } from '../signatures/version.ts';
 import { VendorscanError } from '../errors/errors.ts';
 import { markAllInterrupted } from './interrupted.ts';
+import { seedFromTemplate } from './template.ts';
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
 const LOCK = 7_461_002_815;
@@ -74,6 +75,9 @@ export async function migrate(db: Database, dir = MIGRATIONS_DIR): Promise<strin
       applied.push(file);
     }
     await syncLibraryPackages(tx);
+    // Stored library counts depend on the libraries' own packages and the version keys' order:
+    // whatever changed here, they are counted again at the next question.
+    await tx.exec('DELETE FROM run_library_counts; UPDATE runs SET libraries_counted = false WHERE libraries_counted;');
     if (!done.has(keyFormat)) {
       await recomputeVersionKeys(tx);
       await tx.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [keyFormat, 'computed']);
@@ -94,11 +98,31 @@ async function syncLibraryPackages(tx: Queryable): Promise<void> {
 export interface StoreLocation {
   databaseUrl: string | null;
   dataDir: string;
+  /** Where empty migrated embedded stores are kept to copy from (store/template.ts); null or absent: none, initdb every time. */
+  storeTemplateDir?: string | null;
 }
 
-/** PostgreSQL at `databaseUrl`, else PGlite's files in `dataDir`/pgdata. */
+/** PostgreSQL at `databaseUrl`, else PGlite's files in `dataDir`/pgdata (a new one copied from the template when there is one). */
 export function databaseOptions(where: StoreLocation): DatabaseOptions {
-  return where.databaseUrl ? { url: where.databaseUrl } : { dataDir: path.join(where.dataDir, 'pgdata') };
+  if (where.databaseUrl) return { url: where.databaseUrl };
+  const root = where.storeTemplateDir;
+  const seed = root
+    ? (pgdata: string) =>
+        seedFromTemplate(pgdata, root, schemaIdentity(), async (dir) => {
+          const db = await openDatabase({ dataDir: dir });
+          try {
+            await migrate(db);
+          } finally {
+            await db.close();
+          }
+        })
+    : undefined;
+  return { dataDir: path.join(where.dataDir, 'pgdata'), ...(seed ? { seed } : {}) };
+}
+
+/** Everything migrate() writes into an empty store, as one string: the template's key. */
+function schemaIdentity(dir = MIGRATIONS_DIR): string {
+  return [...migrationFiles(dir).map((f) => `${f.file} ${f.checksum}`), `version_key_format/${VERSION_KEY_FORMAT}`, ...libraryPackagePairs()].join('\n');
 }
 
 /** The results store a command uses: PostgreSQL at `databaseUrl`, else embedded PGlite under `dataDir`, migrated. */

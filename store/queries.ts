@@ -310,41 +310,56 @@ export interface LibraryRow {
   builtAgainst: number;
 }
 
-/** A completed run's libraries never change: counted once per run (per database), bounded. */
-const completedLibraries = new WeakMap<Queryable, Map<number, LibraryRow[]>>();
-
+/**
+ * A run's libraries and versions. A completed run's are counted once (when it completes, or at the
+ * first question after) and stored in run_library_counts; a run still going is counted live.
+ */
 export async function libraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
-  const known = completedLibraries.get(db)?.get(runId);
-  if (known) return known;
-  const rows = await countLibraries(db, runId);
-  const state = await db.query<{ state: string }>('SELECT state FROM runs WHERE id = $1', [runId]);
-  if (state.rows[0]?.state === 'completed') {
-    const runs = completedLibraries.get(db) ?? new Map();
-    completedLibraries.set(db, runs);
-    if (runs.size >= 64) runs.delete(runs.keys().next().value as number);
-    runs.set(runId, rows);
+  const run = await db.query<{ state: string; libraries_counted: boolean }>('SELECT state, libraries_counted FROM runs WHERE id = $1', [runId]);
+  if (run.rows[0]?.libraries_counted) {
+    const { rows } = await db.query<Record<string, unknown>>(
+      'SELECT library, version, copies, store_paths, vendored_copies, built_against FROM run_library_counts WHERE run_id = $1 ORDER BY ord',
+      [runId],
+    );
+    return rows.map(toLibraryRow);
   }
-  return rows;
+  if (run.rows[0]?.state === 'completed') {
+    await storeLibraryCounts(db, runId);
+    return libraries(db, runId);
+  }
+  const { rows } = await db.query<Record<string, unknown>>(`${LIBRARY_COUNTS} ORDER BY f.library, f.version_key NULLS FIRST`, [runId]);
+  return rows.map(toLibraryRow);
 }
 
-async function countLibraries(db: Queryable, runId: number): Promise<LibraryRow[]> {
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT f.library, f.version, count(*) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS copies,
+/** Counts a completed run's libraries into run_library_counts, once (a second call, or a concurrent one, changes nothing). */
+export async function storeLibraryCounts(db: Queryable, runId: number): Promise<void> {
+  await db.query(
+    `WITH claimed AS (
+       UPDATE runs SET libraries_counted = true WHERE id = $1 AND state = 'completed' AND NOT libraries_counted RETURNING id
+     ), counted AS (${LIBRARY_COUNTS})
+     INSERT INTO run_library_counts (run_id, ord, library, version, copies, store_paths, vendored_copies, built_against)
+     SELECT $1, row_number() OVER (ORDER BY library, version_key NULLS FIRST), library, version, copies, store_paths, vendored_copies, built_against
+     FROM counted WHERE EXISTS (SELECT 1 FROM claimed)`,
+    [runId],
+  );
+}
+
+const LIBRARY_COUNTS = `SELECT f.library, f.version, f.version_key, count(*) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS copies,
             count(DISTINCT rp.store_path_id) FILTER (WHERE ${NOT_BUILT_AGAINST}) AS store_paths,
             count(*) FILTER (WHERE ${VENDORED} AND ${NOT_BUILT_AGAINST}) AS vendored_copies,
             count(*) FILTER (WHERE f.linkage = 'built-against') AS built_against
      FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id JOIN findings f ON f.nar_scan_id = rp.nar_scan_id
-     WHERE rp.run_id = $1 GROUP BY f.library, f.version, f.version_key ORDER BY f.library, f.version_key NULLS FIRST`,
-    [runId],
-  );
-  return rows.map((r) => ({
+     WHERE rp.run_id = $1 GROUP BY f.library, f.version, f.version_key`;
+
+function toLibraryRow(r: Record<string, unknown>): LibraryRow {
+  return {
     library: String(r['library']),
     version: (r['version'] as string | null) ?? null,
     copies: Number(r['copies']),
     storePaths: Number(r['store_paths']),
     vendoredCopies: Number(r['vendored_copies']),
     builtAgainst: Number(r['built_against']),
-  }));
+  };
 }
 
 /**

@@ -7,6 +7,7 @@ import { parseStorePath, type StorePath } from '../nix/store-path.ts';
 import { forRegisteredBatches, parseStorePaths, registerStorePaths } from './store-paths.ts';
 import { parseVersion, versionSortKey } from '../signatures/version.ts';
 import { isVendored } from '../signatures/vendored.ts';
+import { storeLibraryCounts } from './queries.ts';
 
 export type RunState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 export type RunPathStatus = 'pending' | 'scanned' | 'skipped-unchanged' | 'not-in-cache' | 'failed';
@@ -41,6 +42,10 @@ export interface RunProgress extends RunRow {
   downloadedBytes: number;
   narBytes: number;
   findings: number;
+  /** Faults met and survived: requests and NAR downloads begun again (5xx, 429, resets, stalls), summed over paths. */
+  retries: number;
+  /** Paths a job took up more than once (its job was lost with Redis, or its worker or the store failed mid-job). */
+  reattempted: number;
 }
 
 /**
@@ -129,14 +134,15 @@ function isNewScan(result: RecordedResult): boolean {
 async function upsertRunPaths(db: Queryable, runId: number, results: { result: RecordedResult; narScanId: number | null }[]): Promise<Set<string>> {
   const { rows } = await db.query<{ path: string }>(
     `WITH t AS (
-       SELECT sp.id, sp.path, t.status, t.reason, t.nar_scan_id, t.downloaded, t.nar
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) AS t(path, status, reason, nar_scan_id, downloaded, nar)
+       SELECT sp.id, sp.path, t.status, t.reason, t.nar_scan_id, t.downloaded, t.nar, t.retries
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[]) AS t(path, status, reason, nar_scan_id, downloaded, nar, retries)
        JOIN store_paths sp ON sp.path = t.path
      ), written AS (
-       INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, updated_at)
-       SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, now() FROM t
+       INSERT INTO run_paths (run_id, store_path_id, status, reason, nar_scan_id, downloaded_bytes, nar_bytes, retries, updated_at)
+       SELECT $1, id, status, reason, nar_scan_id, downloaded, nar, retries, now() FROM t
        ON CONFLICT (run_id, store_path_id) DO UPDATE SET status = EXCLUDED.status, reason = EXCLUDED.reason,
-         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes, updated_at = now()
+         nar_scan_id = EXCLUDED.nar_scan_id, downloaded_bytes = EXCLUDED.downloaded_bytes, nar_bytes = EXCLUDED.nar_bytes,
+         retries = run_paths.retries + EXCLUDED.retries, updated_at = now()
        -- A retried job (after kill -9) finds the NAR it scanned itself and links it: the path stays 'scanned'.
        WHERE run_paths.status <> 'scanned' OR EXCLUDED.status = 'scanned'
        RETURNING store_path_id
@@ -150,6 +156,7 @@ async function upsertRunPaths(db: Queryable, runId: number, results: { result: R
       results.map((r) => r.narScanId),
       results.map((r) => r.result.downloadedBytes),
       results.map((r) => r.result.narBytes),
+      results.map((r) => r.result.retries ?? 0),
     ],
   );
   return new Set(rows.map((r) => r.path));
@@ -235,7 +242,7 @@ async function insertFindings(tx: Queryable, narScanId: number, findings: FileFi
 export async function completeRunIfSettled(db: Queryable, runId: number): Promise<boolean> {
   // A run in which no store path could be scanned (every one failed or was not in the cache, or
   // the source was empty) ends failed, with the reason: it must never answer "nobody vendors it".
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query<{ id: string; state: string }>(
     `WITH counts AS (
        SELECT count(*) FILTER (WHERE status IN ('scanned', 'skipped-unchanged')) AS usable,
               count(*) FILTER (WHERE status = 'failed') AS failed,
@@ -248,9 +255,11 @@ export async function completeRunIfSettled(db: Queryable, runId: number): Promis
          ELSE format('no store path could be scanned: %s failed, %s not in the cache, of %s', (SELECT failed FROM counts), (SELECT absent FROM counts), total) END
      WHERE id = $1 AND state = 'running' AND total IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM run_paths WHERE run_id = $1 AND status = 'pending')
-     RETURNING id`,
+     RETURNING id, state`,
     [runId],
   );
+  // Its libraries are counted now, once, so that no question about them counts a million findings.
+  if (rows[0]?.state === 'completed') await storeLibraryCounts(db, runId);
   return rows.length > 0;
 }
 
@@ -282,6 +291,8 @@ export async function runProgress(db: Queryable, runId: number): Promise<RunProg
        count(*) FILTER (WHERE rp.status = 'pending') AS pending,
        COALESCE(sum(rp.downloaded_bytes), 0) AS downloaded_bytes,
        COALESCE(sum(rp.nar_bytes), 0) AS nar_bytes,
+       COALESCE(sum(rp.retries), 0) AS retries,
+       count(*) FILTER (WHERE rp.attempts > 1) AS reattempted,
        (SELECT count(*) FROM run_paths x JOIN findings f ON f.nar_scan_id = x.nar_scan_id WHERE x.run_id = r.id) AS findings
      FROM runs r LEFT JOIN run_paths rp ON rp.run_id = r.id
      WHERE r.id = $1 GROUP BY r.id`,
@@ -299,6 +310,8 @@ export async function runProgress(db: Queryable, runId: number): Promise<RunProg
     downloadedBytes: Number(r['downloaded_bytes']),
     narBytes: Number(r['nar_bytes']),
     findings: Number(r['findings']),
+    retries: Number(r['retries']),
+    reattempted: Number(r['reattempted']),
   };
 }
 
@@ -307,6 +320,16 @@ export async function listRuns(db: Queryable, limit = 50): Promise<RunRow[]> {
   return rows.map(toRun);
 }
 
+
+/** A job takes these paths up (again): counted per path, so a path taken up twice shows its job was lost or failed once. */
+export async function markPathsAttempted(db: Queryable, runId: number, storePaths: string[]): Promise<void> {
+  if (storePaths.length === 0) return;
+  await db.query(
+    `UPDATE run_paths rp SET attempts = rp.attempts + 1 FROM store_paths sp
+     WHERE rp.run_id = $1 AND rp.store_path_id = sp.id AND sp.path = ANY($2::text[]) AND rp.status = 'pending'`,
+    [runId, storePaths],
+  );
+}
 
 export async function runFailures(db: Queryable, runId: number, limit = 1000): Promise<{ storePath: string; status: RunPathStatus; reason: string | null }[]> {
   const { rows } = await db.query<{ path: string; status: RunPathStatus; reason: string | null }>(

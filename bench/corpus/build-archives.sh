@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Builds the archives of bench/corpus/archives.tsv from real binaries, with the real tools:
 # Debian's libpng, libwebp and zlib, and the libwebp codec wasm of @jsquash/webp from the npm
-# registry, packed by jar, zip, tar (gzip, zstd), Python's zipfile (a wheel) and @electron/asar.
+# registry, packed by jar, zip, tar (gzip, zstd, xz, bzip2), Python's zipfile (a wheel) and
+# @electron/asar.
 # The packages are fetched into OUTDIR, never committed.
 #
 #   build-archives.sh OUTDIR
 #
-# Needs: apt-get download, dpkg-deb, npm, jar (a JDK), zip, tar, zstd, python3.
+# Needs: apt-get download, dpkg-deb, npm, jar (a JDK), zip, tar, zstd, xz, bzip2, python3.
 set -euo pipefail
 out=$1
 mkdir -p "$out/src" "$out/stage"; out=$(cd "$out" && pwd)
@@ -55,6 +56,13 @@ cp "$png" "$s/tgz/lib/libpng16.so.16"
 cp "$webp" "$s/tzst/lib/libwebp.so.7"
 tar czf "$out/natives.tar.gz" -C "$s/tgz" .
 tar --zstd -cf "$out/natives.tar.zst" -C "$s/tzst" .
+
+# An xz tar and a bzip2 tar (source-style tarballs, node:zlib reads neither).
+mkdir -p "$s/txz/usr/lib" "$s/tbz/lib/x86_64-linux-gnu"
+cp "$zlib" "$s/txz/usr/lib/libz.so.1"
+cp "$webp" "$s/tbz/lib/x86_64-linux-gnu/libwebp.so.7"
+tar cJf "$out/natives.tar.xz" -C "$s/txz" .
+tar cjf "$out/natives.tar.bz2" -C "$s/tbz" .
 
 # An Electron app.asar, packed by @electron/asar, with the libwebp decoder wasm beside its code.
 mkdir -p "$s/asar/node_modules/webp/codec"

@@ -77,6 +77,8 @@ const runProgressProps = {
   downloadedBytes: int,
   narBytes: int,
   findings: int,
+  retries: int,
+  reattempted: int,
 };
 const runProgress = obj(runProgressProps);
 const copy = obj(

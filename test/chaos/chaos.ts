@@ -29,9 +29,8 @@ const log = (s: string): void => void process.stdout.write(`${s}\n`);
 type Fault = 'ok' | '500' | 'reset' | 'stall';
 
 /** The cache host: serves the cache folder; `plan` decides each NAR request's fate. */
-function faultyCache(dir: string): { server: Server; url: Promise<string>; plan: (url: string, nth: number) => Fault; inFlight: Set<string>; served: Record<Fault, number> } {
+function faultyCache(dir: string): { server: Server; url: Promise<string>; plan: (url: string, nth: number) => Fault; served: Record<Fault, number> } {
   const seen = new Map<string, number>();
-  const inFlight = new Set<string>();
   const served: Record<Fault, number> = { ok: 0, '500': 0, reset: 0, stall: 0 };
   const state = {
     plan: (_url: string, _nth: number): Fault => 'ok',
@@ -58,14 +57,7 @@ function faultyCache(dir: string): { server: Server; url: Promise<string>; plan:
       res.write(half);
       return;
     }
-    inFlight.add(url);
-    res.on('close', () => inFlight.delete(url));
-    // Slowly enough that a NAR is "in flight" for a moment: the worker SIGKILL drill needs one.
-    const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
-    stream.on('data', () => {
-      stream.pause();
-      setTimeout(() => stream.resume(), 5);
-    });
+    const stream = createReadStream(file);
     stream.pipe(res);
   });
   const url = new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
@@ -80,7 +72,6 @@ function faultyCache(dir: string): { server: Server; url: Promise<string>; plan:
       seen.clear();
       state.plan = p;
     },
-    inFlight,
     served,
   };
 }
@@ -130,10 +121,13 @@ async function main(): Promise<number> {
     startWorker();
     const safe = <T>(f: () => Promise<T>) => () => f().catch(() => null);
 
-    const drill = async (name: string, inject: (runId: number) => Promise<number>): Promise<void> => {
+    /** `counted`: what the run's own fault counters must show for the faults injected (null: fine). */
+    type Counters = { retries: number; reattempted: number };
+    const drill = async (name: string, inject: (runId: number) => Promise<number>, counted?: (c: Counters, faults: number) => string | null): Promise<void> => {
       const started = Date.now();
       let faults = 0;
       let why = '';
+      let counters: Counters = { retries: 0, reattempted: 0 };
       try {
         // Forget earlier scans: every drill downloads and scans every path again.
         await runtime.db.exec('UPDATE run_paths SET nar_scan_id = NULL; DELETE FROM findings; DELETE FROM nar_scans;');
@@ -154,13 +148,16 @@ async function main(): Promise<number> {
         if (done?.state !== 'completed') why = `run ended ${done?.state}`;
         else if (done.pending !== 0 || done.failed !== 0 || done.total !== cache.storePaths.length) why = `pending ${done.pending}, failed ${done.failed}, total ${done.total}`;
         else if (lost || extra || dup) why = `${lost} findings lost, ${extra} unexpected, ${dup} duplicated`;
+        counters = { retries: done?.retries ?? 0, reattempted: done?.reattempted ?? 0 };
+        if (!why && counted) why = counted(counters, faults) ?? '';
       } catch (err) {
         why = err instanceof Error ? err.message : String(err);
       }
       host.plan = () => 'ok';
       const r = { drill: name, faults, ok: why === '', why, seconds: (Date.now() - started) / 1000, paths: cache.storePaths.length };
       results.push(r);
-      log(`${r.ok ? 'survived' : 'FAILED  '} ${name}: ${faults} fault${faults === 1 ? '' : 's'} injected, ${r.paths} paths, ${r.seconds.toFixed(1)} s${r.ok ? ', findings equal to a clean scan, 0 lost, 0 duplicated' : `: ${why}`}`);
+      const seen = `run counters: ${counters.retries} retries, ${counters.reattempted} paths taken up again`;
+      log(`${r.ok ? 'survived' : 'FAILED  '} ${name}: ${faults} fault${faults === 1 ? '' : 's'} injected, ${r.paths} paths, ${r.seconds.toFixed(1)} s, ${seen}${r.ok ? ', findings equal to a clean scan, 0 lost, 0 duplicated' : `: ${why}`}`);
     };
 
     const firstSettled = (runId: number) => waitFor('a first settled path', safe(() => runProgress(runtime.db, runId)), (p) => (p?.scanned ?? 0) >= 1, 60_000);
@@ -170,26 +167,37 @@ async function main(): Promise<number> {
         host.plan = (_u, nth) => (nth <= 2 ? '500' : 'ok');
         await waitFor('500s', async () => host.served['500'] - before, (n) => n >= cache.storePaths.length, 60_000);
         return host.served['500'] - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected 500s`));
       await drill('cache resets the connection once per NAR', async () => {
         const before = host.served.reset;
         host.plan = (_u, nth) => (nth === 1 ? 'reset' : 'ok');
         await waitFor('resets', async () => host.served.reset - before, (n) => n >= cache.storePaths.length, 60_000);
         return host.served.reset - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected resets`));
       await drill('cache stalls mid-body once per NAR', async () => {
         const before = host.served.stall;
         host.plan = (_u, nth) => (nth === 1 ? 'stall' : 'ok');
         await waitFor('stalls', async () => host.served.stall - before, (n) => n >= cache.storePaths.length, 90_000);
         return host.served.stall - before;
-      });
+      }, (c, n) => (c.retries >= n ? null : `the run counted ${c.retries} retries for ${n} injected stalls`));
       await drill('worker SIGKILL mid-NAR', async () => {
-        await waitFor('a NAR in flight', async () => host.inFlight.size, (n) => n > 0, 60_000);
-        const victim = workers.find((w) => w.exitCode === null && w.signalCode === null);
-        victim?.kill('SIGKILL');
+        // The first NAR asked for is held after half its body: a worker is then certainly mid-NAR
+        // (polling for one in flight missed small NARs, which pass in a few milliseconds). Every
+        // live worker is killed, so the one holding it is among them, and two fresh ones take over.
+        const before = host.served.stall;
+        let held = false;
+        host.plan = () => {
+          if (held) return 'ok';
+          held = true;
+          return 'stall';
+        };
+        await waitFor('a NAR held mid-body', async () => host.served.stall - before, (n) => n > 0, 60_000);
+        const victims = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+        for (const w of victims) w.kill('SIGKILL');
         startWorker();
-        return 1;
-      });
+        startWorker();
+        return victims.length;
+      }, (c) => (c.reattempted >= 1 ? null : 'no path was counted as taken up again after its worker was killed'));
       await drill('Redis shutdown nosave and restart mid-run', async (runId) => {
         await firstSettled(runId);
         await redis.restart();

@@ -1,7 +1,8 @@
 // `npm run fuzz`: property-based fuzzing (fast-check) of every parser that reads untrusted bytes:
 // the narinfo and nix-cache-info parsers, the NAR parser (random chunking), the decompression
 // front (zstd frame walker, xz header reader, and the JS decoders behind them), the binary
-// readers (ar archives, ELF) and the archive walker (zip, jar, tar, tar.gz, asar, nested). Inputs are random bytes and mutations (flips, cuts, splices) of real
+// readers (ar archives, ELF) and the archive walker (zip, jar, tar, tar.gz, tar.xz, tar.bz2 with
+// the scanner's decoders, asar, nested). Inputs are random bytes and mutations (flips, cuts, splices) of real
 // samples made by real tools. A crash is any exception that is not the parser's own error type
 // (a TypeError, a RangeError, a hang past the per-input budget): fast-check shrinks it, this prints
 // the input as base64, and it becomes a case in test/unit/fuzz-regressions.test.ts.
@@ -18,6 +19,7 @@ import { decompress } from '../../decompress/decompress.ts';
 import { ArError, readAr, readArIndex } from '../../formats/ar.ts';
 import { ElfError, parseElf, readElfLinkage } from '../../formats/elf.ts';
 import { walkArchive } from '../../archive/index.ts';
+import { archiveLayerDecoders } from '../../decompress/archive-layers.ts';
 import { fuzzSamples } from './samples.ts';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 2000);
@@ -57,6 +59,7 @@ async function* chunked(data: Uint8Array, size: number): AsyncGenerator<Uint8Arr
 
 const text = new TextDecoder();
 const s = fuzzSamples();
+const layers = archiveLayerDecoders();
 
 const targets: Target[] = [
   { name: 'narinfo', samples: s.narinfos, run: (b) => guard(() => void parseNarInfo(text.decode(b), 'fuzz.narinfo')) },
@@ -121,7 +124,7 @@ const targets: Target[] = [
     name: 'archives',
     samples: s.archives,
     run: (b) => {
-      walkArchive(b, { maxTotalBytes: 16 * 1024 * 1024 }, () => {});
+      walkArchive(b, { maxTotalBytes: 16 * 1024 * 1024 }, () => {}, 'archive', { layers });
     },
   },
 ];

@@ -58,7 +58,7 @@ export function fuzzSamples(): FuzzSamples {
       return [];
     }
   });
-  // zip (python3's zipfile: stored and deflated members, a nested jar), tar and tar.gz of the tree.
+  // zip (python3's zipfile: stored and deflated members, a nested jar), tar, tar.gz, tar.xz and tar.bz2 of the tree.
   const zip = tryExec('python3', ['-c', `import io,zipfile,sys
 inner=io.BytesIO()
 with zipfile.ZipFile(inner,'w') as z: z.writestr('lib/inner.so', b'libpng version 1.6.39'*10)
@@ -70,7 +70,9 @@ with zipfile.ZipFile(out,'w') as z:
 sys.stdout.buffer.write(out.getvalue())`]);
   const tar = tryExec('tar', ['-C', tree, '-cf', '-', '.']);
   const tgz = tryExec('tar', ['-C', tree, '-czf', '-', '.']);
-  const archives = [zip, tar?.subarray(0, 16 * 1024) ?? null, tgz].filter((b): b is Buffer => b !== null);
+  const txz = tryExec('tar', ['-C', tree, '-cJf', '-', '.']);
+  const tbz = tryExec('tar', ['-C', tree, '-cjf', '-', '.']);
+  const archives = [zip, tar?.subarray(0, 16 * 1024) ?? null, tgz, txz, tbz].filter((b): b is Buffer => b !== null);
   const enc = new TextEncoder();
   return {
     narinfos: [enc.encode(NARINFO), enc.encode(NARINFO.replace('Compression: xz', 'Compression: zstd').replace(/^References:.*\n/m, 'References: \n'))],

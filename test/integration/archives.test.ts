@@ -1,5 +1,6 @@
 // Copies one container deeper, through the real data path: real Debian libraries packed into a
-// jar, a nested zip, a tar.gz and a wheel by the real tools (zip, jar, tar, Python's zipfile),
+// jar, a nested zip, a tar.gz, a tar.xz, a tar.bz2 and a wheel by the real tools (zip, jar, tar,
+// xz, bzip2, Python's zipfile),
 // added to the store and copied to a binary cache by real Nix, then scanned with the bundled
 // signatures. Hostile archives (a zip bomb, an asar whose header lies) become per-file warnings on
 // the store path while the rest of it is still scanned, in bounded memory.
@@ -67,6 +68,8 @@ beforeAll(() => {
     'META-INF/NOTICE.txt': Buffer.from('bundles libpng version 1.6.40 and zlib 1.3.1\n'),
   });
   run('jar', ['--create', '--file', path.join(work, 'app.jar'), '-C', jarDir, '.'], work);
+  // The same jar behind a launcher script (`#!/bin/sh … exec java -jar "$0"`), offsets fixed by zip -A.
+  run('sh', ['-c', 'printf "#!/bin/sh\\nexec java -jar \\"\\$0\\" \\"\\$@\\"\\n" | cat - app.jar > app-launcher && zip -qA app-launcher'], work);
   // A zip holding a jar holding zlib: two levels.
   const innerDir = stage('inner', { 'lib/libz.so.1': ZLIB });
   run('zip', ['-qr', path.join(work, 'inner.jar'), '.'], innerDir);
@@ -75,6 +78,12 @@ beforeAll(() => {
   // A gzip'd tar and a wheel written by Python's zipfile.
   const tarDir = stage('tar', { 'usr/lib/libpng16.so.16': LIBPNG });
   run('tar', ['czf', path.join(work, 'natives.tar.gz'), '-C', tarDir, '.'], work);
+  // tar.xz and tar.bz2 (node:zlib reads neither: the scanner gives the walker decoders).
+  const xzDir = stage('tar-xz', { 'usr/lib/libz.so.1': ZLIB });
+  run('tar', ['cJf', path.join(work, 'natives.tar.xz'), '-C', xzDir, '.'], work);
+  run('tar', ['cjf', path.join(work, 'natives.tar.bz2'), '-C', tarDir, '.'], work);
+  // An xz bomb: 64 MiB of zeros in a tar, xz -9 (about 10 KB).
+  run('sh', ['-c', 'head -c 67108864 /dev/zero > zeros && tar cf - zeros | xz -9 > bomb.tar.xz && rm zeros'], work);
   run('python3', ['-c', `import zipfile; z = zipfile.ZipFile(${JSON.stringify(path.join(work, 'mod.whl'))}, 'w', zipfile.ZIP_DEFLATED); z.write(${JSON.stringify(ZLIB)}, 'mod/.libs/libz.so.1'); z.close()`], work);
   // Zip bombs: 100 MiB of zeros in one member (about 1000:1, under the member cap), and 256 MiB
   // (a member claiming more than the member cap).
@@ -88,10 +97,17 @@ z.close()`], work);
   zeros('bomb.zip', 100);
   zeros('huge.zip', 256);
 
-  paths.java = addToStore('java-app-1.0', { share: { 'app.jar': readFileSync(path.join(work, 'app.jar')) } });
+  paths.java = addToStore('java-app-1.0', {
+    share: { 'app.jar': readFileSync(path.join(work, 'app.jar')) },
+    bin: { app: readFileSync(path.join(work, 'app-launcher')) },
+  });
   paths.nested = addToStore('plugin-host-2.0', { share: { 'bundle.zip': readFileSync(path.join(work, 'bundle.zip')) } });
   paths.tarball = addToStore('py-tool-3.0', {
-    share: { 'natives.tar.gz': readFileSync(path.join(work, 'natives.tar.gz')) },
+    share: {
+      'natives.tar.gz': readFileSync(path.join(work, 'natives.tar.gz')),
+      'natives.tar.xz': readFileSync(path.join(work, 'natives.tar.xz')),
+      'natives.tar.bz2': readFileSync(path.join(work, 'natives.tar.bz2')),
+    },
     lib: { 'mod.whl': readFileSync(path.join(work, 'mod.whl')) },
   });
   paths.hostile = addToStore('electron-app-4.0', {
@@ -100,8 +116,9 @@ z.close()`], work);
       'bomb.zip': readFileSync(path.join(work, 'bomb.zip')),
       'huge.zip': readFileSync(path.join(work, 'huge.zip')),
       'app.jar': readFileSync(path.join(work, 'app.jar')),
+      'bomb.tar.xz': readFileSync(path.join(work, 'bomb.tar.xz')),
     },
-    // As kernel modules are shipped: xz, which the walker does not open; counted, not listed.
+    // As kernel modules are shipped: xz of an ELF, no tar: peeked at, not opened, nothing to say.
     lib: { modules: { 'zlib.ko.xz': execFileSync('xz', ['-c', ZLIB]), 'png.ko.xz': execFileSync('xz', ['-c', LIBPNG]) } },
   });
   cacheDir = makeBinaryCache(Object.values(paths), 'xz');
@@ -140,7 +157,10 @@ describe('library copies inside archives, in real Nix-made NARs', () => {
   }, 120_000);
 
   it('names a .so inside a jar as jar!/member, with its version; the text member never counts', () => {
-    expect(copies(results.get(paths.java))).toEqual(['share/app.jar!/natives/libpng16.so.16 libpng@1.6.39']);
+    expect(copies(results.get(paths.java))).toEqual([
+      'bin/app!/natives/libpng16.so.16 libpng@1.6.39',
+      'share/app.jar!/natives/libpng16.so.16 libpng@1.6.39',
+    ]);
     expect(results.get(paths.java)?.warnings).toBeUndefined();
   });
 
@@ -148,22 +168,25 @@ describe('library copies inside archives, in real Nix-made NARs', () => {
     expect(copies(results.get(paths.nested))).toEqual(['share/bundle.zip!/plugins/inner.jar!/lib/libz.so.1 zlib@1.2.13']);
   });
 
-  it('reads a tar.gz and a wheel', () => {
+  it('reads a tar.gz, a tar.xz, a tar.bz2 and a wheel', () => {
     expect(copies(results.get(paths.tarball))).toEqual([
       'lib/mod.whl!/mod/.libs/libz.so.1 zlib@1.2.13',
+      'share/natives.tar.bz2!/usr/lib/libpng16.so.16 libpng@1.6.39',
       'share/natives.tar.gz!/usr/lib/libpng16.so.16 libpng@1.6.39',
+      'share/natives.tar.xz!/usr/lib/libz.so.1 zlib@1.2.13',
     ]);
+    expect(results.get(paths.tarball)?.warnings).toBeUndefined();
   });
 
-  it('reports a zip bomb and a lying asar as warnings on the store path, and scans the rest', () => {
+  it('reports a zip bomb, an xz bomb and a lying asar as warnings on the store path, and scans the rest', () => {
     const r = results.get(paths.hostile);
     expect(r?.status).toBe('scanned');
     const warnings = r?.warnings ?? [];
     expect(warnings).toEqual([
       expect.stringMatching(/^resources\/app\.asar: "lib\.node": header says 4096 bytes at offset 999999999, past the \d+ data bytes \(the header lies\); skipped$/),
+      expect.stringMatching(/^resources\/bomb\.tar\.xz: xz layer decompresses past \d+ bytes, over 100:1 \(a bomb\); not opened$/),
       expect.stringMatching(/^resources\/bomb\.zip: "zeros\.bin": zip bomb: \d+ compressed bytes claim 104857600 \(\d+:1, over 100:1\); skipped$/),
       expect.stringMatching(/^resources\/huge\.zip: "zeros\.bin": claims 268435456 bytes, over the 134217728-byte member cap; skipped$/),
-      '2 xz-compressed files were not opened (the archive walker reads no xz)',
     ]);
     expect(copies(r)).toEqual(['resources/app.jar!/natives/libpng16.so.16 libpng@1.6.39']);
   });
@@ -222,7 +245,7 @@ describe('bounds', () => {
       threads: 1,
       onResult: (r) => results.push(r),
     });
-    expect(results[0]?.findings.map((f) => f.file)).toEqual(['share/app.jar!/META-INF/NOTICE.txt']);
+    expect(results[0]?.findings.map((f) => f.file)).toEqual(['bin/app!/META-INF/NOTICE.txt', 'share/app.jar!/META-INF/NOTICE.txt']);
   }, 60_000);
 });
 

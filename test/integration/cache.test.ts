@@ -9,6 +9,10 @@ import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
 import { serveCacheOverS3, type S3Server } from '../helpers/s3-server.ts';
 import { CacheError, type BinaryCache } from '../../cache/binary-cache.ts';
 import { openBinaryCache } from '../../cache/open.ts';
+import { countingRetries } from '../../cache/retry.ts';
+import { runScan } from '../../scanner/scan.ts';
+import type { PathResult } from '../../scanner/path-result.ts';
+import { needleRule } from '../../yara/rule-source.ts';
 import { parseNarInfo, NarInfoError } from '../../nix/narinfo.ts';
 import { parseStorePath, parseDrvName, StorePathError } from '../../nix/store-path.ts';
 
@@ -110,6 +114,22 @@ describe('failures', () => {
     expect(server.requests.filter((r) => r.endsWith('.narinfo'))).toHaveLength(3);
     await server.close();
   });
+  it("counts every retry in the path's fault counter, requests and NAR bodies alike", async () => {
+    const server = await serveDirectory(cacheDir);
+    server.fail('.narinfo', 503, 2);
+    const cache = openBinaryCache(server.url, { retries: 3 });
+    const { value, retries } = await countingRetries(() => cache.narInfo(hashOf(storePath)));
+    expect(value).not.toBeNull();
+    expect(retries).toBe(2);
+    // Through a whole scan: the NAR answered 503 once; the result says so (before, only body restarts counted).
+    server.fail('.nar.xz', 503, 1);
+    const results: PathResult[] = [];
+    await runScan({ cacheUrl: server.url, cacheOptions: { retries: 3 }, ruleSources: [needleRule('hello', 0)], binaryOnly: false, matchOptions: {}, decompress: {}, paths: [storePath], concurrency: 1, threads: 1, onResult: (r) => void results.push(r) });
+    expect(results[0]?.status).toBe('scanned');
+    expect(results[0]?.retries).toBe(1);
+    await cache.close();
+    await server.close();
+  }, 60_000);
   it('gives up after the retries with a CacheError naming the URL and the attempts', async () => {
     const server = await serveDirectory(cacheDir);
     server.fail('.narinfo', 500, 100);

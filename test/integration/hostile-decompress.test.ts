@@ -37,16 +37,34 @@ describe('zstd window limit (H4)', () => {
     expect((await total(decompress(once(huge), 'zstd', { prefer: 'native', maxWindowBytes: 2 ** 31 }))).length).toBe(1_000_000);
   });
 
-  it('walks every frame: skippable frames, checksums, several frames, then a frame over the limit', async () => {
-    const a = sh('printf "hello world %.0s" $(seq 1 2000) | zstd -q --check -c');
-    const b = sh('head -c 300000 /dev/urandom | tee /tmp/vendorscan-zstd-b | zstd -q --no-check -c');
-    const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18]), Buffer.from([5, 0, 0, 0]), Buffer.from('12345')]);
-    const good = Buffer.concat([skippable, a, b]);
-    // The native tool here: main's in-process zstd engine (node:zlib) stops after the first frame
-    // and yields nothing after a skippable one (reported to the lead; the guard is the same for both).
-    const out = await total(decompress(once(good), 'zstd', { prefer: 'native' }));
-    expect(out.length).toBe(12 * 2000 + 300000);
-    await expect(total(decompress(once(Buffer.concat([good, huge])), 'zstd', { prefer: 'native' }))).rejects.toThrow(/a frame at compressed byte \d+ needs a 1073741824-byte window/);
+  for (const prefer of ['js', 'native'] as const) {
+    it(`walks every frame: skippable frames, checksums, several frames, then a frame over the limit (${prefer})`, async () => {
+      const a = sh('printf "hello world %.0s" $(seq 1 2000) | zstd -q --check -c');
+      const b = sh('head -c 300000 /dev/urandom | zstd -q --no-check -c');
+      const skippable = Buffer.concat([Buffer.from([0x50, 0x2a, 0x4d, 0x18]), Buffer.from([5, 0, 0, 0]), Buffer.from('12345')]);
+      const good = Buffer.concat([skippable, a, skippable, b]);
+      // In process, node:zlib alone stopped after the first frame and yielded nothing after a
+      // skippable one: 0 bytes here, before each frame got a decoder of its own.
+      const out = await total(decompress(once(good), 'zstd', { prefer }));
+      expect(out.length).toBe(12 * 2000 + 300000);
+      expect(out.subarray(0, 12).toString()).toBe('hello world ');
+      await expect(total(decompress(once(Buffer.concat([good, huge])), 'zstd', { prefer }))).rejects.toThrow(/a frame at compressed byte \d+ needs a 1073741824-byte window/);
+    });
+  }
+
+  it('decodes a multi-frame stream in process whatever the chunking, and names a frame cut short', async () => {
+    const a = sh('printf "first frame %.0s" $(seq 1 500) | zstd -q -c');
+    const b = sh('printf "second frame %.0s" $(seq 1 500) | zstd -q -c');
+    const both = Buffer.concat([a, b]);
+    const expected = sh('printf "first frame %.0s" $(seq 1 500); printf "second frame %.0s" $(seq 1 500)');
+    for (const size of [1, 3, 7, 64, both.length]) {
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        for (let i = 0; i < both.length; i += size) yield both.subarray(i, i + size);
+      }
+      expect((await total(decompress(chunks(), 'zstd', { prefer: 'js' }))).equals(expected)).toBe(true);
+    }
+    await expect(total(decompress(once(both.subarray(0, both.length - 5)), 'zstd', { prefer: 'js' }))).rejects.toThrow(/unexpected end of file/);
+    await expect(total(decompress(once(Buffer.concat([a, Buffer.from('not a frame')])), 'zstd', { prefer: 'js' }))).rejects.toThrow(/zstd decompression \(js\) failed/);
   });
 });
 

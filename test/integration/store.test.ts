@@ -7,7 +7,7 @@ import path from 'node:path';
 import { migrate, MIGRATIONS_DIR } from '../../store/migrate.ts';
 import { openDatabase } from '../../store/database.ts';
 import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
-import { libraries, vendors, vendorsSql } from '../../store/queries.ts';
+import { libraries, vendors, vendorsSql, storeLibraryCounts } from '../../store/queries.ts';
 import { parseVersionRange, VERSION_KEY_FORMAT } from '../../signatures/version.ts';
 import type { FileFinding, PathResult } from '../../scanner/path-result.ts';
 import { freshPGlite, freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
@@ -129,6 +129,27 @@ describe.each([
     expect((await q(null)).total).toBe(3);
     expect((await q(['built-against'])).rows).toMatchObject([{ file: 'bin/tool', linkage: 'built-against', linkageReason: 'NEEDs libwebp.so.7' }]);
     expect((await libraries(t.db, run)).find((r) => r.library === 'libwebp')).toMatchObject({ version: '1.3.1', copies: 2, vendoredCopies: 2, storePaths: 1, builtAgainst: 1 });
+  });
+
+  it("stores a completed run's library counts when it completes, and answers from them", async () => {
+    const owner = `/nix/store/${H('h')}-app-1.0`;
+    const run = await createRun(t.db, { source: { kind: 'paths', label: 'counts' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    await markRunStarted(t.db, run);
+    await recordPathResult(t.db, run, 'd1', scanned(owner, 'sha256:counts', [finding(owner, 'libpng', '1.6.39', 'lib/a.so'), finding(owner, 'libpng', '1.6.40', 'lib/b.so')]));
+    const live = await libraries(t.db, run);
+    const stored = async () => (await t.db.query<{ n: string }>('SELECT count(*) AS n FROM run_library_counts WHERE run_id = $1', [run])).rows[0]?.n;
+    // Still running: counted live, nothing stored.
+    expect(Number(await stored())).toBe(0);
+    await setRunTotal(t.db, run, 1);
+    expect(await completeRunIfSettled(t.db, run)).toBe(true);
+    // Counted at completion, in the live order; answered from the table from now on.
+    expect(Number(await stored())).toBe(live.length);
+    expect(await libraries(t.db, run)).toEqual(live);
+    await t.db.query("UPDATE run_library_counts SET copies = 99 WHERE run_id = $1 AND version = '1.6.40'", [run]);
+    expect((await libraries(t.db, run)).find((r) => r.version === '1.6.40')?.copies).toBe(99);
+    // Counting again changes nothing (a second completion, or two processes at once).
+    await storeLibraryCounts(t.db, run);
+    expect(Number(await stored())).toBe(live.length);
   });
 
   it('links an unchanged NAR into a new run instead of storing it again', async () => {

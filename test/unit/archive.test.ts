@@ -239,6 +239,26 @@ describe('real archives', () => {
     expect(hasWarning(walk(file('prefixed.zip'), 'p').result, /bytes precede the zip/)).toBe(true);
   });
 
+  it('streaming: a "#!" file is kept and walked at its end when a zip follows the script (launcher jar, zipapp)', () => {
+    sh('printf "#!/bin/sh\\nexec java -jar \\"$0\\"\\n" > launch.sh && cat launch.sh lib.jar > launcher.jar && zip -qA launcher.jar');
+    sh(`python3 -m zipapp src -o app.pyz -p "/usr/bin/env python3" -m "app:main"`);
+    for (const name of ['launcher.jar', 'app.pyz']) {
+      const whole = walk(file(name), name);
+      for (const chunking of [(): number => 512, (i: number): number => 1 + ((i * 7919) % 70_001)]) {
+        const { result, members } = stream(file(name), name, chunking);
+        expect(result.format).toBe('zip');
+        expect(result.warnings).toEqual(whole.result.warnings);
+        expect(same(members.get(`${name}!/${SO}`), libz)).toBe(true);
+      }
+    }
+    // A script with no zip after it, and one over the in-memory cap: nothing found, nothing said.
+    sh('head -c 200000 /dev/urandom | base64 | sed "1i #!/bin/sh" > plain.sh');
+    const plain = stream(file('plain.sh'), 'plain.sh', () => 4096);
+    expect(plain.result).toEqual({ format: null, members: 0, bytes: 0, warnings: [] });
+    const over = stream(file('launcher.jar'), 'launcher.jar', () => 4096, { maxInMemoryBytes: 16 * 1024 });
+    expect(over.result).toEqual({ format: null, members: 0, bytes: 0, warnings: [] });
+  });
+
   it('pax and GNU long names', () => {
     const long = `${'d'.repeat(120)}/${'n'.repeat(130)}.so`;
     mkdirSync(join(dir, 'long', 'd'.repeat(120)), { recursive: true });

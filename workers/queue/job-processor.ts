@@ -2,7 +2,7 @@
 // alike, so both behave the same. Every step is idempotent: a job retried after a crash redoes
 // it without duplicating anything.
 import type { Database } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, pendingRunPaths, runDefinition, type RunDefinition, failPendingRunPaths, markPathsAttempted, markRunFailed, markRunStarted, recordPathResult, recordSettledResults, setChannelRevision, setRunTotal } from '../../store/runs.ts';
 import { failPendingSearchPaths, markSearchFailed, pendingSearchPaths, recordSearchResult, searchProgress } from '../../store/searches.ts';
 import { CANCELLED, searchGate } from '../../store/search-control.ts';
 import type { SignatureSet } from '../../signatures/loader.ts';
@@ -12,7 +12,7 @@ import { hexRule, needleRule, type RuleSource } from '../../yara/rule-source.ts'
 import { channelStorePaths } from '../sources/channel.ts';
 import { prepareBatch } from '../runs/incremental.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
-import type { ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
+import { retainSpareScanProcesses, type ScanThreadPool } from '../../scanner/scan-thread-pool.ts';
 import type { NarInfo } from '../../nix/narinfo.ts';
 import type { DecompressOptions } from '../../decompress/decompress.ts';
 import { Limiter } from '../../cache/limiter.ts';
@@ -36,6 +36,8 @@ export interface ProcessorOptions {
   fileTimeoutMs?: number;
   /** Decoder limits (largest zstd window / xz dictionary). */
   decompress?: DecompressOptions;
+  /** Scan processes kept forked ahead for searches (serve and worker: 1), so a search starts without a Node start-up. */
+  spareSearchProcesses?: number;
 }
 
 export const DEFAULT_FILE_TIMEOUT_MS = 30_000;
@@ -79,11 +81,13 @@ export class JobProcessor {
   private readonly runs = new Map<number, Promise<RunDefinition>>();
 
   private readonly options: ProcessorOptions;
+  private readonly releaseSpares: () => void;
   constructor(options: ProcessorOptions) {
     this.options = options;
     this.pools = new ScanThreadPools({ threads: options.threads, cacheOptions: options.cacheOptions, ...(options.decompress ? { decompress: options.decompress } : {}) });
     this.scanSlots = new Limiter(this.scanConcurrency);
     this.searchSlots = new Limiter(this.scanConcurrency);
+    this.releaseSpares = retainSpareScanProcesses(options.spareSearchProcesses ?? 0);
   }
 
   get scanConcurrency(): number {
@@ -147,6 +151,7 @@ export class JobProcessor {
 
   /** `force`: kill scans in flight instead of waiting for them (shutdown past its grace period). */
   async close(force = false): Promise<void> {
+    this.releaseSpares();
     await this.pools.close(force);
     for (const c of this.caches.values()) await c.close();
   }
@@ -227,6 +232,7 @@ export class JobProcessor {
   private async runPaths(runId: number, storePaths: string[]): Promise<void> {
     const { db, signatures } = this.options;
     const run = await this.run(runId);
+    await markPathsAttempted(db, runId, storePaths);
     const { settled, toScan } = await prepareBatch(db, this.cache(run.cacheUrl), run.digest, storePaths);
     await recordSettledResults(db, runId, settled);
     for (const result of settled) this.options.onPathResult?.(result);
