@@ -2,7 +2,7 @@
 // paths (target >= 500 paths/s), and how long from an emergency search's submission to its first
 // match. Embedded store (PGlite) and in-process jobs, over a cache served on 127.0.0.1.
 import pg from 'pg';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openRuntime } from '../services/runtime.ts';
@@ -37,15 +37,15 @@ async function rerunRate(label: string, storeEnv: Record<string, string>, many: 
   await runtime.close();
 }
 
-/** One file:// cache holding the narinfos and NARs of several (symbolic links, rebuilt each time). */
+/** One file:// cache holding the narinfos and NARs of several (hard links: a file:// cache refuses symlinks that leave it; rebuilt each time). */
 function combinedCache(caches: BenchCache[]): string {
   const dir = path.join(benchDir, 'combined');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(path.join(dir, 'nar'), { recursive: true });
   writeFileSync(path.join(dir, 'nix-cache-info'), 'StoreDir: /nix/store\n');
   for (const c of caches) {
-    for (const f of readdirSync(c.cacheDir)) if (f.endsWith('.narinfo')) symlinkSync(path.join(c.cacheDir, f), path.join(dir, f));
-    for (const f of readdirSync(path.join(c.cacheDir, 'nar'))) symlinkSync(path.join(c.cacheDir, 'nar', f), path.join(dir, 'nar', f));
+    for (const f of readdirSync(c.cacheDir)) if (f.endsWith('.narinfo')) linkSync(path.join(c.cacheDir, f), path.join(dir, f));
+    for (const f of readdirSync(path.join(c.cacheDir, 'nar'))) linkSync(path.join(c.cacheDir, 'nar', f), path.join(dir, 'nar', f));
   }
   return dir;
 }
@@ -90,7 +90,8 @@ async function emergencySearch(many: BenchCache): Promise<void> {
   const runtime = await openRuntime(loadConfig({ VENDORSCAN_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'vendorscan-bench-data-')), VENDORSCAN_CACHE: `file://${both}` }));
   const app = await buildApi({ ...runtime, apiToken: 'bench' });
   const weekly = (await app.inject({ method: 'POST', url: '/v1/scans', payload: { paths: big.storePaths }, headers: auth })).json() as { id: number };
-  await until(async () => (await app.inject({ method: 'GET', url: `/v1/scans/${weekly.id}` })).json() as { state: string }, (p) => p.state === 'running');
+  const started = await until(async () => (await app.inject({ method: 'GET', url: `/v1/scans/${weekly.id}` })).json() as { state: string; failures?: unknown[] }, (p) => p.state !== 'queued');
+  if (started.state !== 'running') throw new Error(`the weekly scan the search is measured against ended ${started.state}: ${JSON.stringify(started.failures ?? []).slice(0, 500)}`);
   // Running means planned; two more seconds and its scan threads are deep in the big NARs.
   await new Promise((resolve) => setTimeout(resolve, 2000));
   const start = Date.now();
