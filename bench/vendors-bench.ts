@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { openDatabase } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
+import { storeLibraryCounts } from '../store/queries.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { seedMillionFindings } from '../test/helpers/seed-findings.ts';
 
@@ -34,8 +35,16 @@ try {
   const seeded = Date.now();
   if (!reuse) await seedMillionFindings(db);
   log(`seeded in ${((Date.now() - seeded) / 1000).toFixed(0)} s`);
+  // The seed writes run 1 as completed; a real run's completion counts its libraries (store/runs.ts).
+  const counting = Date.now();
+  await storeLibraryCounts(db, 1);
+  log(`library counts stored as at the run's completion: ${((Date.now() - counting) / 1000).toFixed(1)} s`);
   const port = await freePort();
-  server = spawn(process.execPath, [bin, 'serve', '--port', String(port)], { env: { ...process.env, DATABASE_URL: url.href, VENDORSCAN_CACHE: 'file:///nonexistent' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The serve process itself (no re-exec wrapper, whose SIGKILL would leave the real one holding the pipe open).
+  server = spawn(process.execPath, ['--liftoff-only', bin, 'serve', '--port', String(port)], {
+    env: { ...process.env, DATABASE_URL: url.href, VENDORSCAN_CACHE: 'file:///nonexistent', VENDORSCAN_NO_REEXEC: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let err = '';
   server.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const base = `http://127.0.0.1:${port}`;
@@ -54,6 +63,8 @@ try {
   };
   const warm = await timed(first);
   log(`first request (counts the total once): ${warm.ms.toFixed(0)} ms, total ${warm.body['total']} (${warm.body['totalSource']})`);
+  const libs = `${base}/v1/libraries?run=1`;
+  log(`/v1/libraries?run=1, first call (stored counts; coverage counted once): ${(await timed(libs)).ms.toFixed(0)} ms, then ${(await timed(libs)).ms.toFixed(0)} ms`);
   if (process.env['BENCH_PROFILE'] === '1') {
     for (let i = 0; i < 3; i++) log(`first page again: ${(await timed(first)).ms.toFixed(0)} ms`);
     log(`same, limit=1: ${(await timed(first.replace('limit=100', 'limit=1'))).ms.toFixed(0)} ms`);
@@ -91,7 +102,7 @@ try {
   }
   load('deep keyset page (100,000 rows deep)', deepKeyset);
   load('deep offset page (offset=100000)', deepOffset);
-  log(`/v1/libraries?run=1: ${(await timed(`${base}/v1/libraries?run=1`)).ms.toFixed(0)} ms`);
+  log(`/v1/libraries?run=1 right after the offset load (queued behind the slow offset queries it left): ${(await timed(libs)).ms.toFixed(0)} ms`);
   process.stdout.write(firstOut);
 } finally {
   server?.kill('SIGKILL');

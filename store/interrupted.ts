@@ -54,3 +54,23 @@ export async function reopenInterruptedRun(db: Queryable, runId: number, digest:
 export async function setTotalFromRegistered(db: Queryable, runId: number): Promise<void> {
   await db.query('UPDATE runs SET total = (SELECT count(*) FROM run_paths WHERE run_id = $1) WHERE id = $1', [runId]);
 }
+
+/**
+ * Reopens an interrupted run for the service (`POST /v1/scans/:id/resume`): queued again, its
+ * settled paths kept. A path list's total is known at once (its paths are registered); a channel's
+ * is set again when its plan reads the channel. Returns the run, for the plan job.
+ */
+export async function reopenInterruptedRunForService(db: Queryable, runId: number, digest: string): Promise<RunDefinition> {
+  const reopened = await reopenInterruptedRun(db, runId, digest);
+  if (reopened.run.source.kind !== 'channel') await setTotalFromRegistered(db, runId);
+  return reopened.run;
+}
+
+/** Reopens an interrupted search (`POST /v1/searches/:id/resume`): running again (its paths are registered); its settled paths and matches are kept. */
+export async function reopenInterruptedSearch(db: Queryable, searchId: number): Promise<void> {
+  const { rows } = await db.query<{ state: string }>('SELECT state FROM searches WHERE id = $1', [searchId]);
+  const state = rows[0]?.state;
+  if (state === undefined) throw new ResumeError(`search ${searchId} does not exist`);
+  if (state !== 'interrupted') throw new ResumeError(`search ${searchId} is ${state}, not interrupted: only an interrupted search can be resumed`);
+  await db.query("UPDATE searches SET state = 'running', finished_at = NULL, owner = NULL WHERE id = $1 AND state = 'interrupted'", [searchId]);
+}

@@ -130,6 +130,52 @@ describe('interrupted runs (M8)', () => {
     expect(again.stderr).toMatch(/run 1 is completed, not interrupted/);
   }, 180_000);
 
+  it('an embedded serve killed with -9: the next serve resumes its run through the API (the data dir admits no second process for scan --resume)', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'vendorscan-api-resume-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, VENDORSCAN_DATA_DIR: dataDir, VENDORSCAN_CACHE: base, VENDORSCAN_API_TOKEN: 'tok', VENDORSCAN_NO_REEXEC: '1', VENDORSCAN_CACHE_TIMEOUT_MS: '600000' };
+    delete env['DATABASE_URL'];
+    delete env['REDIS_URL'];
+    const children: ChildProcess[] = [];
+    const serve = async (): Promise<{ child: ChildProcess; url: string }> => {
+      const port = await freePort();
+      const child = spawn(process.execPath, ['--liftoff-only', bin, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      children.push(child);
+      let err = '';
+      child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+      await waitFor('serve to listen', async () => err, (e) => e.includes('vendorscan API on') || child.exitCode !== null, 60_000);
+      return { child, url: `http://127.0.0.1:${port}` };
+    };
+    const call = async (url: string, method = 'GET', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const r = await fetch(url, { method, headers: { authorization: 'Bearer tok', ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+      return { status: r.status, json: (await r.json()) as Record<string, unknown> };
+    };
+    try {
+      stall = true;
+      const first = await serve();
+      const runId = Number((await call(`${first.url}/v1/scans`, 'POST', { paths })).json['id']);
+      await waitFor('all but the stalled path settled', async () => (await call(`${first.url}/v1/scans/${runId}`)).json, (p) => p['state'] === 'running' && p['pending'] === 1, 60_000);
+      first.child.kill('SIGKILL');
+      await new Promise((r) => first.child.once('exit', r));
+      stall = false;
+      const second = await serve();
+      expect((await call(`${second.url}/v1/scans/${runId}`)).json['state']).toBe('interrupted');
+      const narsBefore = requests.filter((r) => r.startsWith('/nar/')).length;
+      const resumed = await call(`${second.url}/v1/scans/${runId}/resume`, 'POST');
+      expect(resumed.status, JSON.stringify(resumed.json)).toBe(202);
+      const done = await waitFor('the resumed run', async () => (await call(`${second.url}/v1/scans/${runId}`)).json, (p) => p['state'] === 'completed' || p['state'] === 'failed', 60_000);
+      expect(done).toMatchObject({ state: 'completed', scanned: 3, total: 3 });
+      // Only the interrupted path was downloaded again.
+      expect(requests.filter((r) => r.startsWith('/nar/')).length - narsBefore).toBe(1);
+      expect((await call(`${second.url}/v1/scans/${runId}/resume`, 'POST')).status).toBe(400);
+      expect((await call(`${second.url}/v1/scans/999/resume`, 'POST')).status).toBe(404);
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    } finally {
+      stall = false;
+      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
+  }, 180_000);
+
   it('serve without Redis killed with -9: the next process marks its run and search interrupted, and scan --resume finishes the run', async () => {
     const t = await freshPostgres();
     const children: ChildProcess[] = [];
@@ -182,6 +228,17 @@ describe('interrupted runs (M8)', () => {
       expect(statuses.rows.map((r) => r.status).sort()).toEqual(['scanned', 'scanned', 'scanned']);
       // The second serve, alive and beating the whole time, did not interrupt the resumed run: it completed.
       expect(await row('runs', runId)).toMatchObject({ state: 'completed' });
+      // The search is resumed through the API of the serve that is alive, and completes with every match.
+      const resume = (route: string) => fetch(`${second.url}${route}`, { method: 'POST', headers: { authorization: 'Bearer tok' } });
+      expect((await resume(`/v1/searches/${searchId}/resume`)).status).toBe(202);
+      await waitFor('the resumed search to complete', () => row('searches', searchId), (r) => r.state === 'completed', 60_000);
+      const matches = await t.db.query<{ n: string }>('SELECT count(*) AS n FROM search_matches WHERE search_id = $1', [searchId]);
+      expect(Number(matches.rows[0]?.n)).toBe(3);
+      const notInterrupted = await resume(`/v1/scans/${runId}/resume`);
+      expect(notInterrupted.status).toBe(400);
+      expect(await notInterrupted.text()).toMatch(new RegExp(`run ${runId} is completed, not interrupted`));
+      expect((await resume(`/v1/searches/${searchId}/resume`)).status).toBe(400);
+      expect((await fetch(`${second.url}/v1/scans/${runId}/resume`, { method: 'POST' })).status).toBe(401);
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
     } finally {

@@ -107,11 +107,11 @@ export class JobProcessor {
   async process(job: ScanJob): Promise<void> {
     switch (job.kind) {
       case 'plan-run':
-        return this.planRun(job.runId);
+        return this.planRun(job.runId, job.epoch);
       case 'run-paths':
         return this.runPaths(job.runId, job.storePaths);
       case 'plan-search':
-        return this.planSearch(job.searchId);
+        return this.planSearch(job.searchId, job.epoch);
       case 'search-path':
         return this.searchPath(job.searchId, job.storePath);
     }
@@ -196,7 +196,8 @@ export class JobProcessor {
     }
   }
 
-  private async planRun(runId: number): Promise<void> {
+  /** `epoch`: a resumed or re-enqueued plan passes it on, so its jobs get new ids (BullMQ keeps old ones and would add none). */
+  private async planRun(runId: number, epoch?: string): Promise<void> {
     const { db } = this.options;
     const run = await this.run(runId);
     await markRunStarted(db, runId);
@@ -207,7 +208,7 @@ export class JobProcessor {
       const flush = async (): Promise<void> => {
         const { registered } = await addRunPaths(db, runId, batch);
         total += registered.length;
-        await this.options.enqueue(runBatches(registered).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
+        await this.options.enqueue(runBatches(registered).map((storePaths) => ({ kind: 'run-paths', runId, storePaths, ...(epoch ? { epoch } : {}) })));
         batch = [];
       };
       for await (const p of channelStorePaths(run.source.channel, this.options.channelsUrl, (revision) => setChannelRevision(db, runId, revision))) {
@@ -220,7 +221,7 @@ export class JobProcessor {
       // Path lists were registered when the run was created. In path order, so that a retried
       // plan makes the same batches, hence the same job ids, and BullMQ adds no job twice.
       const pending = await pendingRunPaths(db, runId);
-      await this.options.enqueue(runBatches(pending).map((storePaths) => ({ kind: 'run-paths', runId, storePaths })));
+      await this.options.enqueue(runBatches(pending).map((storePaths) => ({ kind: 'run-paths', runId, storePaths, ...(epoch ? { epoch } : {}) })));
     }
     await completeRunIfSettled(db, runId);
   }
@@ -250,12 +251,12 @@ export class JobProcessor {
     await completeRunIfSettled(db, runId);
   }
 
-  private async planSearch(searchId: number): Promise<void> {
+  private async planSearch(searchId: number, epoch?: string): Promise<void> {
     const search = await searchProgress(this.options.db, searchId);
     if (!search) throw new PermanentJobError(`search ${searchId} does not exist`);
     await this.checkCache(search.cacheUrl);
     const paths = await pendingSearchPaths(this.options.db, searchId);
-    await this.options.enqueue(paths.map((storePath) => ({ kind: 'search-path', searchId, storePath })));
+    await this.options.enqueue(paths.map((storePath) => ({ kind: 'search-path', searchId, storePath, ...(epoch ? { epoch } : {}) })));
   }
 
   private async searchPath(searchId: number, storePath: string): Promise<void> {

@@ -4,6 +4,7 @@ import { addRunPaths, createRun, listRuns, runFailures, runWarnings, runProgress
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { checkStorePaths, idParams, pathList, tokenGuard } from '../common.ts';
+import { reopenInterruptedRunForService } from '../../../store/interrupted.ts';
 
 export const scansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
   app.post<{ Body: { channel?: string; paths?: string[] } }>(
@@ -37,6 +38,27 @@ export const scansRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
       await deps.enqueue([{ kind: 'plan-run', runId }]);
       reply.code(202);
       return runProgress(deps.db, runId);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/scans/:id/resume',
+    {
+      onRequest: tokenGuard(deps),
+      schema: {
+        tags: ['scans'],
+        description: 'Resume an interrupted run (its process died): its settled paths are kept, the rest are scanned (token). 400 when the run is not interrupted.',
+        security: [{ bearer: [] }],
+        params: idParams,
+      },
+    },
+    async (req, reply) => {
+      const id = Number(req.params.id);
+      if (!(await runProgress(deps.db, id))) throw new NotFoundError(`run ${id} does not exist`);
+      await reopenInterruptedRunForService(deps.db, id, deps.signatures.digest);
+      await deps.enqueue([{ kind: 'plan-run', runId: id, epoch: `resume-${Date.now()}` }]);
+      reply.code(202);
+      return runProgress(deps.db, id);
     },
   );
 

@@ -8,6 +8,7 @@ import { checkRules, SlowRuleError } from '../../../yara/rule-check.ts';
 import { hexRule, needleRule, PatternError } from '../../../yara/rule-source.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError, NotFoundError } from '../errors.ts';
+import { reopenInterruptedSearch } from '../../../store/interrupted.ts';
 import { answerRun, checkStorePaths, hasWriteToken, idParams, pathList, runIdParam, tokenGuard } from '../common.ts';
 
 const MAX_RULE_BYTES = 64 * 1024;
@@ -87,6 +88,28 @@ export const searchesRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => 
       const progress = await searchProgress(deps.db, id);
       if (progress && (before === 'queued' || before === 'running')) await deps.dropSearch?.(id, progress.cacheUrl);
       return { ...progress, cancelled: before === 'queued' || before === 'running' || before === 'interrupted' };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/searches/:id/resume',
+    {
+      onRequest: tokenGuard(deps),
+      schema: {
+        tags: ['searches'],
+        description: 'Resume an interrupted search (its process died): its settled paths and matches are kept, the rest are searched (token). 400 when it is not interrupted.',
+        security: [{ bearer: [] }],
+        params: idParams,
+      },
+    },
+    async (req, reply) => {
+      const id = Number(req.params.id);
+      if (!(await searchProgress(deps.db, id))) throw new NotFoundError(`search ${id} does not exist`);
+      await reopenInterruptedSearch(deps.db, id);
+      await setSearchDeadline(deps.db, id, deps.searchBudgetMs ?? DEFAULT_SEARCH_BUDGET_MS);
+      await deps.enqueue([{ kind: 'plan-search', searchId: id, epoch: `resume-${Date.now()}` }]);
+      reply.code(202);
+      return searchProgress(deps.db, id);
     },
   );
 
