@@ -2,6 +2,7 @@
 // said without what was covered), a table of copies with links to search.nixos.org and Hydra,
 // pagination, and a notice for data this build cannot give.
 import type { RunCoverage } from '../store/coverage.ts';
+import { MAX_OFFSET_SKIP } from '../store/queries.ts';
 import type { CopyRow } from './data.ts';
 import { href, html, type SafeHtml } from './html.ts';
 
@@ -81,7 +82,16 @@ export function copyTable(rows: readonly CopyRow[], opts: { caption: string; mar
 /** Previous/next links and the rows shown; `nextAfter`: the next link's parameters when the page continues by keyset instead of offset. */
 export function pager(base: string, query: Record<string, string | number | null | undefined>, total: number, limit: number, offset: number, nextAfter: Record<string, string | number> | null = null): SafeHtml {
   if (total <= limit && offset === 0) return html`<p class="pager">${total} ${total === 1 ? 'row' : 'rows'}</p>`;
-  const prev = offset > 0 ? html`<a rel="prev" href="${href(base, { ...query, offset: Math.max(0, offset - limit) })}">← previous</a>` : '';
+  // An offset page reads every row it skips (from the end past the middle): past MAX_OFFSET_SKIP the
+  // API refuses it, so deep in a long answer "previous" becomes "first page" (keyset pages go forward).
+  const back = Math.max(0, offset - limit);
+  const skip = back > total / 2 ? Math.max(0, total - back - limit) : back;
+  const prev =
+    offset <= 0
+      ? ''
+      : skip <= MAX_OFFSET_SKIP
+        ? html`<a rel="prev" href="${href(base, { ...query, offset: back })}">← previous</a>`
+        : html`<a rel="first" href="${href(base, { ...query, offset: 0 })}">← first page</a>`;
   const next = offset + limit < total ? html`<a rel="next" href="${href(base, { ...query, ...(nextAfter ?? { offset: offset + limit }) })}">next →</a>` : '';
   return html`<nav class="pager" aria-label="pages">${prev} <span>rows ${Math.min(offset + 1, total)}–${Math.min(offset + limit, total)} of ${total}</span> ${next}</nav>`;
 }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import { httpStatusFor, isVendorscanError, messageOf } from '../errors/errors.ts';
 import { answeringRun, runCoverage } from '../store/coverage.ts';
-import { isKnownLibrary, libraries } from '../store/queries.ts';
+import { DeepOffsetError, isKnownLibrary, libraries } from '../store/queries.ts';
 import { listRuns, runFailures, runProgress } from '../store/runs.ts';
 import { previousRunOfScope } from '../store/diff.ts';
 import { listSearches, searchMatches, searchProgress } from '../store/searches.ts';
@@ -123,7 +123,15 @@ export function dashboardRoutes(api: FastifyInstance): FastifyPluginAsync<ApiDep
         if ('parameter' in fallback) throw new PageError(500, fallback.message);
         return page(reply, library, '', libraryPage({ library, coverage, filters: fallback, error: f, result: null, advisories }));
       }
-      const result = await libraryRows(deps.db, deps.decisions, coverage.runId, library, f);
+      let result: Awaited<ReturnType<typeof libraryRows>>;
+      try {
+        result = await libraryRows(deps.db, deps.decisions, coverage.runId, library, f);
+      } catch (err) {
+        // A hand-made offset too deep to read: the form says so beside the filters, as for any bad parameter.
+        if (!(err instanceof DeepOffsetError)) throw err;
+        reply.code(400);
+        return page(reply, library, '', libraryPage({ library, coverage, filters: { ...f, offset: 0 }, error: { parameter: 'offset', message: err.message }, result: null, advisories }));
+      }
       return page(reply, library, '', libraryPage({ library, coverage, filters: f, error: null, result, advisories }));
     });
 

@@ -7,7 +7,10 @@ import path from 'node:path';
 import { migrate, MIGRATIONS_DIR } from '../../store/migrate.ts';
 import { openDatabase } from '../../store/database.ts';
 import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
-import { libraries, vendors, vendorsSql, storeLibraryCounts } from '../../store/queries.ts';
+import { DeepOffsetError, libraries, vendors, vendorsSql, storeLibraryCounts } from '../../store/queries.ts';
+import { openRuntime } from '../../services/runtime.ts';
+import { buildApi } from '../../services/api/app.ts';
+import { loadConfig } from '../../services/config.ts';
 import { parseVersionRange, VERSION_KEY_FORMAT } from '../../signatures/version.ts';
 import type { FileFinding, PathResult } from '../../scanner/path-result.ts';
 import { freshPGlite, freshPostgres, POSTGRES_ADMIN_URL, type TestDatabase } from '../helpers/databases.ts';
@@ -240,6 +243,28 @@ describe('postgres at scale', () => {
         expect(plan, `${sort} ${descending ? 'desc' : 'asc'}`).toMatch(new RegExp(`Index Scan (Backward )?using findings_library_${sort}_id`));
         expect(plan, `${sort} ${descending ? 'desc' : 'asc'}`).not.toMatch(/Hash Join|Seq Scan on findings|external merge/);
       }
+    }
+    // An offset page reads every row it skips: past MAX_OFFSET_SKIP (from the start, or from the end
+    // past the middle) it is refused, in the store, the API (400 naming offset) and the dashboard.
+    const at = (offset: number) => vendors(t.db, { ...query, offset });
+    expect(r.total).toBe(57_143);
+    await expect(at(25_000)).rejects.toThrow(DeepOffsetError);
+    await expect(at(30_000)).rejects.toThrow(/offset 30000 would read 27133 rows past before its page \(at most 20000\): page on with after/);
+    expect((await at(15_000)).rows).toHaveLength(10);
+    expect((await at(50_000)).rows).toHaveLength(10);
+    const runtime = await openRuntime(loadConfig({ ...t.env, VENDORSCAN_CACHE: 'file:///nonexistent' }), { threads: 1 });
+    const app = await buildApi({ ...runtime, apiToken: null });
+    try {
+      const deep = await app.inject({ method: 'GET', url: '/v1/vendors?library=libwebp&run=1&version=%3C1.2&unknown=exclude&limit=10&offset=30000' });
+      expect(deep.statusCode).toBe(400);
+      expect(deep.json()).toMatchObject({ parameter: 'offset', message: expect.stringMatching(/page on with after/) });
+      expect((await app.inject({ method: 'GET', url: '/v1/vendors?library=libwebp&run=1&version=%3C1.2&unknown=exclude&limit=10&offset=50000' })).statusCode).toBe(200);
+      const page = await app.inject({ method: 'GET', url: '/libraries/libwebp?run=1&version=%3C1.2&unknown=exclude&offset=30000' });
+      expect(page.statusCode).toBe(400);
+      expect(page.body).toMatch(/page on with after/);
+    } finally {
+      await app.close();
+      await runtime.close();
     }
   }, 240_000);
 });

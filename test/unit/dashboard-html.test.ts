@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, href, html, layout, raw } from '../../dashboard/html.ts';
 import { libraryFilters } from '../../dashboard/pages/library.ts';
-import { packageCell } from '../../dashboard/components.ts';
+import { packageCell, pager } from '../../dashboard/components.ts';
 import type { CopyRow } from '../../dashboard/data.ts';
 
 describe('html', () => {
@@ -53,5 +53,19 @@ describe('library page query', () => {
     expect(libraryFilters({ sort: 'DROP TABLE' })).toMatchObject({ parameter: 'sort' });
     expect(libraryFilters({ offset: '-1' })).toMatchObject({ parameter: 'offset' });
     expect(libraryFilters({ vendored: 'maybe' })).toMatchObject({ parameter: 'vendored' });
+  });
+});
+
+describe('pager', () => {
+  const links = (total: number, offset: number): string => pager('/libraries/libwebp', { run: 1 }, total, 100, offset).toString();
+  it('links back by offset while the page it leads to reads few rows past', () => {
+    expect(links(200_000, 5_000)).toMatch(/rel="prev" href="\/libraries\/libwebp\?run=1&amp;offset=4900"/);
+    // Near the end a page is read from the end: cheap again.
+    expect(links(200_000, 199_000)).toMatch(/rel="prev"/);
+  });
+  it('offers the first page instead where an offset page would read past MAX_OFFSET_SKIP rows (the API refuses it)', () => {
+    const deep = links(200_000, 100_000);
+    expect(deep).not.toMatch(/rel="prev"/);
+    expect(deep).toMatch(/rel="first" href="\/libraries\/libwebp\?run=1&amp;offset=0">← first page/);
   });
 });

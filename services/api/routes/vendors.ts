@@ -2,7 +2,7 @@
 // `format=` other than json answers in an export format (services/output/) with its media type.
 // Pages: `offset`, or keyset `after=<next of the previous page>`, which costs the same at any depth.
 import type { FastifyPluginAsync } from 'fastify';
-import { isKnownLibrary, LINKAGE_CHOICES, linkagesOf, parseVendorsCursor, VENDOR_SORTS, vendors, type Confidence, type LinkageChoice, type UnknownMode, type VendorSort, type VendorsCursor } from '../../../store/queries.ts';
+import { DeepOffsetError, isKnownLibrary, LINKAGE_CHOICES, linkagesOf, parseVendorsCursor, VENDOR_SORTS, vendors, type Confidence, type LinkageChoice, type UnknownMode, type VendorSort, type VendorsCursor } from '../../../store/queries.ts';
 import { parseVersionRange, type VersionRange } from '../../../signatures/version.ts';
 import type { ApiDeps } from '../deps.ts';
 import { BadRequestError } from '../errors.ts';
@@ -69,7 +69,7 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
             sort: { type: 'string', enum: [...VENDOR_SORTS], default: 'path', description: 'the column rows are ordered by; store path, file and rule break ties' },
             order: { type: 'string', enum: ['asc', 'desc'], default: 'asc', description: 'unknown versions come first ascending, last descending; ties stay ascending (except sort=path)' },
             limit: { type: 'integer', minimum: 1, maximum: 5000, default: 100 },
-            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'rows to skip (default 0); a deep offset costs more the deeper it goes: use after' },
+            offset: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'rows to skip (default 0); a page that would read more than 20,000 rows past (from the start, or from the end past the middle) is a 400: use after' },
             after: { type: 'string', minLength: 1, maxLength: 20_000, description: 'keyset pagination: the "next" of the previous page (same filters and sort); as fast at any depth; not with offset' },
             format: exportFormatParam,
           },
@@ -111,6 +111,9 @@ export const vendorsRoutes: FastifyPluginAsync<ApiDeps> = async (app, deps) => {
         limit: q.limit,
         offset,
         ...(after ? { after } : {}),
+      }).catch((err: unknown) => {
+        if (err instanceof DeepOffsetError) throw new BadRequestError('offset', err.message);
+        throw err;
       });
       // Every copy says which advisories it falls under; copies the configured triage file hides are left out.
       const { copies, suppressed } = await decorateRows(deps.db, deps.decisions, run.runId, result.rows, false);
