@@ -1,6 +1,7 @@
 // The binary cache client over the three kinds of URL, against a real Nix-made cache: served over
 // HTTP on 127.0.0.1, read as file://, and from an S3-compatible server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needleScan } from '../helpers/needle-scan.ts';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
@@ -10,9 +11,6 @@ import { serveCacheOverS3, type S3Server } from '../helpers/s3-server.ts';
 import { CacheError, type BinaryCache } from '../../cache/binary-cache.ts';
 import { openBinaryCache } from '../../cache/open.ts';
 import { countingRetries } from '../../cache/retry.ts';
-import { runScan } from '../../scanner/scan.ts';
-import type { PathResult } from '../../scanner/path-result.ts';
-import { needleRule } from '../../yara/rule-source.ts';
 import { parseNarInfo, NarInfoError } from '../../nix/narinfo.ts';
 import { parseStorePath, parseDrvName, StorePathError } from '../../nix/store-path.ts';
 
@@ -123,8 +121,7 @@ describe('failures', () => {
     expect(retries).toBe(2);
     // Through a whole scan: the NAR answered 503 once; the result says so (before, only body restarts counted).
     server.fail('.nar.xz', 503, 1);
-    const results: PathResult[] = [];
-    await runScan({ cacheUrl: server.url, cacheOptions: { retries: 3 }, ruleSources: [needleRule('hello', 0)], binaryOnly: false, matchOptions: {}, decompress: {}, paths: [storePath], concurrency: 1, threads: 1, onResult: (r) => void results.push(r) });
+    const { results } = await needleScan(server.url, [storePath], 'hello', { retries: 3 });
     expect(results[0]?.status).toBe('scanned');
     expect(results[0]?.retries).toBe(1);
     await cache.close();

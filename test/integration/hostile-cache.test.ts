@@ -3,6 +3,7 @@
 // that leave the cache's origin), L6 (file:// symlinks out of the cache), M7 (credentials in the
 // cache URL or a netrc file work as Basic auth and are never shown). Real HTTP on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needleScan } from '../helpers/needle-scan.ts';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,8 +222,6 @@ describe("a channel's store-paths.xz (M6)", () => {
 
 describe('a NAR body that breaks off (chaos: resetting and stalling caches)', () => {
   it('is downloaded again: the path is scanned, the retry counted', async () => {
-    const { runScan } = await import('../../scanner/scan.ts');
-    const { needleRule } = await import('../../yara/rule-source.ts');
     const narUrl = `/${/^URL: (.*)$/m.exec(realNarInfo)?.[1]}`;
     let broken = 0;
     const flaky = createServer((req, res) => {
@@ -242,19 +241,7 @@ describe('a NAR body that breaks off (chaos: resetting and stalling caches)', ()
     });
     const url = await listen(flaky);
     try {
-      const results: import('../../scanner/path-result.ts').PathResult[] = [];
-      const summary = await runScan({
-        cacheUrl: url,
-        cacheOptions: { retries: 2, timeoutMs: 5000 },
-        ruleSources: [needleRule('hello', 1)],
-        binaryOnly: false,
-        matchOptions: {},
-        decompress: {},
-        paths: [storePath],
-        concurrency: 1,
-        threads: 1,
-        onResult: (r) => results.push(r),
-      });
+      const { summary, results } = await needleScan(url, [storePath], 'hello', { retries: 2, timeoutMs: 5000 });
       expect(summary.failed).toBe(0);
       expect(results[0]).toMatchObject({ status: 'scanned', retries: 1 });
       expect(results[0]?.findings.map((f) => f.file)).toEqual(['a.txt']);

@@ -2,15 +2,13 @@
 // and M5 (xz of much more than NarSize: decompression stops the moment output passes NarSize).
 // Real zstd, xz and Nix.
 import { describe, expect, it } from 'vitest';
+import { needleScan } from '../helpers/needle-scan.ts';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decompress } from '../../decompress/decompress.ts';
 import { xzFirstDictionary } from '../../decompress/limits.ts';
 import { addToStore, makeBinaryCache, narInfoFile } from '../helpers/nix.ts';
-import { runScan } from '../../scanner/scan.ts';
-import type { PathResult } from '../../scanner/path-result.ts';
-import { needleRule } from '../../yara/rule-source.ts';
 
 async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
   // Small chunks: the guards must work across chunk boundaries.
@@ -86,19 +84,7 @@ describe('NarSize stops decompression (M5)', () => {
     const dir = makeBinaryCache([storePath], 'xz');
     const file = narInfoFile(dir, storePath);
     writeFileSync(file, readFileSync(file, 'utf8').replace(/^NarSize: \d+$/m, 'NarSize: 1000'));
-    const results: PathResult[] = [];
-    const summary = await runScan({
-      cacheUrl: `file://${dir}`,
-      cacheOptions: { retries: 0 },
-      ruleSources: [needleRule('needle', 1)],
-      binaryOnly: false,
-      matchOptions: {},
-      decompress: {},
-      paths: [storePath],
-      concurrency: 1,
-      threads: 1,
-      onResult: (r) => results.push(r),
-    });
+    const { summary, results } = await needleScan(`file://${dir}`, [storePath], 'needle', { retries: 0 });
     expect(summary.failed).toBe(1);
     expect(results[0]?.reason).toMatch(/NarSize mismatch: narinfo says 1000 bytes, the NAR is longer/);
     // Stopped at the first chunk past 1000 bytes, not after 64 MiB.
