@@ -3,7 +3,7 @@
 // The same file runs as a child process for untrusted rules (the pool's isolated mode): there the
 // configuration comes in the first message, and every file match is announced so that the pool
 // can kill a process stuck in YARA-X (which has no scan timeout of its own).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { openBinaryCache } from '../cache/open.ts';
 import { compileRules } from '../yara/rules.ts';
 import { FileMatcher } from '../yara/file-matcher.ts';
@@ -14,6 +14,10 @@ import { scanStorePath } from './scan-store-path.ts';
 import type { FromThread, ScanThreadConfig, ToThread } from './scan-thread-protocol.ts';
 
 const BYTES_REPORT_MS = 100;
+
+/** The parent watcher of a scan process (plain JavaScript, run with eval): polls the parent pid. */
+const WATCH_PARENT = `const { workerData } = require('node:worker_threads');
+setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(workerData.pid, 'SIGKILL'); }, 500);`;
 
 interface Port {
   post(message: FromThread): void;
@@ -102,4 +106,9 @@ else {
   port.post({ type: 'hello' });
   // The pool's process is gone: nothing will read our results.
   process.once('disconnect', () => process.exit(0));
+  // ... but while YARA-X runs an untrusted rule this thread cannot see 'disconnect' (the event loop
+  // waits on native code, for hours with a rule such as `{ 41 [0-] 42 }`), and a pool killed with
+  // -9 cannot kill us: a watcher thread ends this process once its parent has gone (a CI run left
+  // such an orphan spinning one core).
+  new Worker(WATCH_PARENT, { eval: true, workerData: { ppid: process.ppid, pid: process.pid } }).unref();
 }
