@@ -95,21 +95,25 @@ export async function* decompressBzip2Js(source: AsyncIterable<Uint8Array>): Asy
   }
 }
 
-/** Thrown from the byte callback to leave a block at the output cap. */
-const FULL = Symbol('output cap reached');
-
 /**
  * Decodes the bzip2 stream(s) `input`, held whole, synchronously: at most `maxOutput` bytes come
- * back (overCap set when there was more). The decoder writes byte by byte, so the cap stops it
- * within the block that reaches it; its own memory is one block's work array (≤ 3.6 MB).
+ * back (overCap set when there was more). The block that reaches the cap is still decoded to its
+ * end, its bytes past the cap dropped, because bzip2 checks a block's CRC only there: stopping at
+ * the cap handed back unchecked bytes, and a corrupt block looked like "not a tar" to the walker's
+ * 4 KiB peek (no warning). At most one block more is decoded (≤ 900 kB in, ~46 MB out at worst);
+ * its own memory is one block's work array (≤ 3.6 MB).
  */
 export function decodeBzip2Bounded(input: Uint8Array, maxOutput: number): LayerDecoded {
   if (input.byteLength === 0) return { ok: false, reason: 'empty input, expected a bzip2 stream' };
   const out = new CappedOutput(maxOutput);
   const output = new Output();
   let held = 0;
+  let over = false;
   const put = (byte: number): void => {
-    if (held === maxOutput) throw FULL;
+    if (held === maxOutput) {
+      over = true;
+      return;
+    }
     held++;
     output.put(byte);
   };
@@ -132,15 +136,15 @@ export function decodeBzip2Bounded(input: Uint8Array, maxOutput: number): LayerD
         streamCRC = bzip2.decompress(bits, put, work, work.length, streamCRC ?? 0);
         if (streamCRC === null) blockSize = 0;
         for (const piece of output.take()) out.add(piece);
+        if (over) {
+          // The block that passed the cap checked out: stop here.
+          out.add(new Uint8Array(1)); // a byte past the cap: the result says overCap
+          return out.result();
+        }
       }
     }
   } catch (error) {
-    if (error !== FULL) {
-      return { ok: false, reason: `bzip2 data: ${bzip2Message(error, true)} (near compressed byte ${bits.bytesRead} of ${input.byteLength})` };
-    }
-    for (const piece of output.take()) out.add(piece);
-    out.add(new Uint8Array(1)); // the byte that did not fit
-    return out.result();
+    return { ok: false, reason: `bzip2 data: ${bzip2Message(error, true)} (near compressed byte ${bits.bytesRead} of ${input.byteLength})` };
   }
   if (streamCRC !== null) return { ok: false, reason: `bzip2 data: input ended inside a stream after ${input.byteLength} compressed bytes (truncated input)` };
   return out.result();

@@ -105,6 +105,21 @@ describe('tar.xz and tar.bz2 with injected decoders', () => {
     }
   });
 
+  it('bzip2: a block is checked against its CRC even when the cap stops the output inside it', () => {
+    // The stored CRC of the first block (after "BZh9" and the 6-byte block magic) made wrong: the
+    // data decodes, and only the check at the block's end can tell. A 4 KiB peek used to stop
+    // before it and hand back unchecked bytes (a corrupt tar.bz2 then looked like "not a tar").
+    const bad = Uint8Array.from(file('libs.tar.bz2'));
+    bad[10] = (bad[10] ?? 0) ^ 0xff;
+    for (const cap of [4096, 100 << 20]) {
+      const r = decodeBzip2Bounded(bad, cap);
+      expect(r.ok, `cap ${cap}`).toBe(false);
+      expect(r.ok ? '' : r.reason).toMatch(/crc32 do not match/);
+    }
+    const good = decodeBzip2Bounded(file('libs.tar.bz2'), 4096);
+    expect(good.ok && good.overCap && good.data.length).toBe(4096);
+  });
+
   it('the decoders never return more than asked for, and say there was more', () => {
     const tar = file('libs.tar');
     for (const [bomb, libs, decode] of [['bomb.tar.xz', 'libs.tar.xz', decodeXzBounded], ['bomb.tar.bz2', 'libs.tar.bz2', decodeBzip2Bounded]] as const) {
