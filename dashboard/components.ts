@@ -2,7 +2,7 @@
 // said without what was covered), a table of copies with links to search.nixos.org and Hydra,
 // pagination, and a notice for data this build cannot give.
 import type { RunCoverage } from '../store/coverage.ts';
-import { MAX_OFFSET_SKIP } from '../store/queries.ts';
+import { MAX_OFFSET_SKIP, offsetSkip } from '../store/queries.ts';
 import type { CopyRow } from './data.ts';
 import { href, html, type SafeHtml } from './html.ts';
 
@@ -85,7 +85,7 @@ export function pager(base: string, query: Record<string, string | number | null
   // An offset page reads every row it skips (from the end past the middle): past MAX_OFFSET_SKIP the
   // API refuses it, so deep in a long answer "previous" becomes "first page" (keyset pages go forward).
   const back = Math.max(0, offset - limit);
-  const skip = back > total / 2 ? Math.max(0, total - back - limit) : back;
+  const skip = offsetSkip(back, limit, total);
   const prev =
     offset <= 0
       ? ''

@@ -72,8 +72,9 @@ const tiedById = (sort: VendorSort): boolean => sort === 'version' || sort === '
 
 /**
  * ORDER BY of a sort; `reversed` is the same order read backwards (a page near the end is read from
- * the end). The sort column goes up or down; the tie-breakers go up, except in the path sort, where
- * they are the sort. Unknown versions come first going up, last going down.
+ * the end). The sort column goes up or down; the tie-breakers by name go up, except in the path
+ * sort, where they are the sort; the tie-breakers by id go the sort's way (one index, read forward
+ * or backward). Unknown versions come first going up, last going down.
  */
 function orderBy(sort: VendorSort, descending: boolean, reversed: boolean): string {
   const dir = (ascending: boolean): string => (ascending !== reversed ? 'ASC' : 'DESC');
@@ -139,13 +140,13 @@ export function parseVendorsCursor(text: string, sort: VendorSort, descending: b
 
 /**
  * SQL: the rows after cursor c in its order, with its values pushed onto params. Written as the
- * ORDER BY reads (key up or down, unknown versions first up and last down, ties up; all down in the
- * path sort), with a redundant bound on the leading column so an index can start at the cursor.
+ * ORDER BY reads (key up or down, unknown versions first up and last down, ties by name up, by id
+ * the sort's way; all down in the path sort), with a redundant bound on the leading column so an
+ * index can start at the cursor.
  */
 function afterCursor(c: VendorsCursor, params: unknown[]): string {
   const p = (v: unknown): string => `$${params.push(v)}`;
-  const byId = 'finding' in c.ties;
-  const tieOp = (c.sort === 'path' || byId) && c.descending ? '<' : '>';
+  const tieOp = (c.sort === 'path' || tiedById(c.sort)) && c.descending ? '<' : '>';
   const ties =
     'finding' in c.ties
       ? `(f.id, rp.store_path_id) ${tieOp} (${p(c.ties.finding)}::bigint, ${p(c.ties.storePath)}::bigint)`
@@ -245,6 +246,11 @@ export interface VendorsPage {
  */
 export const MAX_OFFSET_SKIP = 20_000;
 
+/** The rows an offset page reads past before its own: from the start, or from the end for a page past the middle of an exact total. */
+export function offsetSkip(offset: number, limit: number, total: number, exact = true): number {
+  return exact && offset > total / 2 ? Math.max(0, total - offset - limit) : offset;
+}
+
 /** An offset page deeper than MAX_OFFSET_SKIP: page on with `after`. */
 export class DeepOffsetError extends VendorscanError {
   constructor(offset: number, skip: number) {
@@ -275,7 +281,7 @@ export async function vendors(db: Queryable, q: VendorsQuery): Promise<VendorsPa
     await countRows();
     const total = totals.total;
     const fromEnd = totals.exact && q.offset > total / 2;
-    const skip = fromEnd ? Math.max(0, total - q.offset - q.limit) : q.offset;
+    const skip = offsetSkip(q.offset, q.limit, total, totals.exact);
     if (skip > MAX_OFFSET_SKIP) throw new DeepOffsetError(q.offset, skip);
     // Read from the end only when the total is exact: a capped one does not say where the end is.
     if (fromEnd) {
