@@ -5,7 +5,7 @@
 // (see README, Measurements). In windowed mode, conditions that depend on whole-file properties
 // (filesize, fixed offsets, counts) are evaluated per window.
 import type { RuleMatch } from '@litko/yara-x';
-import type { CompiledRules } from './rules.ts';
+import { limitMatchesPerPattern, type CompiledRules } from './rules.ts';
 import { BufferPool } from './buffer-pool.ts';
 
 export interface MatchOptions {
@@ -73,7 +73,7 @@ export class FileMatcher {
     this.maxData = options.maxMatchDataLength ?? 256;
     this.pool = options.pool ?? threadPool;
     this.onScan = options.onScan;
-    rules.scanner.setMaxMatchesPerPattern(options.maxMatchesPerPattern ?? 64);
+    limitMatchesPerPattern(rules, options.maxMatchesPerPattern ?? 64);
   }
 
   /** Files up to this size are scanned whole; archive members are held to it too. */

@@ -36,6 +36,20 @@ export interface CompiledRules {
   digest: string;
 }
 
+/** The per-pattern match limit each scanner was last given (see limitMatchesPerPattern). */
+const matchLimits = new WeakMap<YaraX, number>();
+
+/**
+ * Sets the scanner's per-pattern match limit, only when it changes: @litko/yara-x drops its cached
+ * scanner on every call, and rebuilding one for the bundled signatures took 0.5 ms, which a matcher
+ * made per store path paid on its first scan (a fifth of a small path's CPU).
+ */
+export function limitMatchesPerPattern(rules: CompiledRules, limit: number): void {
+  if (matchLimits.get(rules.scanner) === limit) return;
+  rules.scanner.setMaxMatchesPerPattern(limit);
+  matchLimits.set(rules.scanner, limit);
+}
+
 /** Regexes and unbounded jumps have no length of their own; this bounds them. */
 export const UNBOUNDED_PATTERN_CAP = 4096;
 

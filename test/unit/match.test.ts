@@ -85,6 +85,25 @@ describe('windows', () => {
   });
 });
 
+describe('the match limit', () => {
+  it('is set on the scanner once per value, not by every matcher (each call rebuilt YARA-X\'s scanner)', () => {
+    const rules = compileRules([needleRule('limit-needle', 1)]);
+    const given: number[] = [];
+    const original = rules.scanner.setMaxMatchesPerPattern.bind(rules.scanner);
+    rules.scanner.setMaxMatchesPerPattern = (n: number) => {
+      given.push(n);
+      original(n);
+    };
+    const data = Buffer.from('..limit-needle..limit-needle..limit-needle..');
+    for (let i = 0; i < 5; i++) expect(scan(rules, data)[0]!.strings).toHaveLength(3);
+    expect(given).toEqual([64]);
+    // A different limit is still applied, and applied to the scans that follow.
+    expect(scan(rules, data, { maxMatchesPerPattern: 2 })[0]!.strings).toHaveLength(2);
+    expect(scan(rules, data)[0]!.strings).toHaveLength(3);
+    expect(given).toEqual([64, 2, 64]);
+  });
+});
+
 describe('buffers reused between files', () => {
   it('the pool hands a freed buffer to the next file of its size class, within its cap', () => {
     const pool = new BufferPool(3 << 20, 2 << 20);
