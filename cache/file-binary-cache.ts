@@ -1,7 +1,14 @@
 // file:///dir caches, as `nix copy --to file://…` writes them. Nothing outside the cache's folder
-// is read: not through `..` in a narinfo URL, nor through a symlink inside the folder.
-import { createReadStream } from 'node:fs';
-import { open, realpath } from 'node:fs/promises';
+// is read: not through `..` in a narinfo URL, nor through a symlink inside the folder; only
+// regular files are read (a FIFO or a device in the folder is refused, never waited on).
+//
+// Reads are synchronous: a narinfo, and a NAR up to WHOLE_NAR_BYTES, is one open, fstat, read and
+// close on the calling thread. Each asynchronous fs call is a round trip through libuv's thread
+// pool, and on the development VM (expensive wake-ups) the five of them per narinfo, plus a read
+// stream's 1 MiB buffer per small NAR, were a fifth of a small store path's CPU (2001-path bench,
+// see docs/performance.md). These are local files of at most a few hundred kB: the event loop
+// waits microseconds. Larger NARs are streamed, so memory stays bounded.
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BinaryCache, NarDownload } from './binary-cache.ts';
@@ -10,9 +17,16 @@ import { CacheError } from './cache-error.ts';
 import { parseNarInfo, type NarInfo } from '../nix/narinfo.ts';
 import { parseNixCacheInfo, type NixCacheInfo } from '../nix/nix-cache-info.ts';
 
+/** NAR files up to this size are read whole, in one call; larger ones are streamed. */
+export const WHOLE_NAR_BYTES = 1024 * 1024;
+
+/** O_NONBLOCK: opening a FIFO returns at once (then fstat refuses it) instead of waiting for a writer. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
 export class FileBinaryCache implements BinaryCache {
   readonly url: string;
   private readonly dir: string;
+  private rootPath: string | null = null;
 
   constructor(url: string) {
     const u = new URL(url);
@@ -22,65 +36,93 @@ export class FileBinaryCache implements BinaryCache {
 
   async cacheInfo(): Promise<NixCacheInfo> {
     const file = path.join(this.dir, 'nix-cache-info');
-    const text = await this.read(file);
+    const text = this.readText(file);
     if (text === null) throw new CacheError(`${file} not found: is this a Nix binary cache?`, this.url, false, 404);
     return parseNixCacheInfo(text, file);
   }
 
   async narInfo(storePathHash: string): Promise<NarInfo | null> {
     const file = path.join(this.dir, narInfoKey(storePathHash));
-    const text = await this.read(file);
+    const text = this.readText(file);
     return text === null ? null : parseNarInfo(text, file);
   }
 
   async openNar(info: NarInfo): Promise<NarDownload> {
     const file = path.resolve(this.dir, info.url);
     if (!file.startsWith(this.dir + path.sep)) throw new CacheError(`NAR URL ${info.url} points outside ${this.dir}`, this.url, false);
-    let real: string;
+    let fd: number;
     try {
-      real = await this.inside(file);
+      // Opened once, by its resolved path: what is read is what was checked.
+      fd = openSync(this.inside(file), OPEN_FLAGS);
     } catch (err) {
       if (err instanceof CacheError) throw err;
       throw new CacheError(`NAR ${info.url} is missing from ${this.dir}`, this.url, false, 404);
     }
-    // Opened once, by its resolved path: what is read is what was checked.
-    const handle = await open(real, 'r');
-    const size = (await handle.stat()).size;
-    return { body: createReadStream('', { fd: handle, highWaterMark: 1 << 20 }), size };
-  }
-
-  /** The real path of `file`, refused when a symlink leads it out of the cache's folder. */
-  private async inside(file: string): Promise<string> {
-    const [real, root] = await Promise.all([realpath(file), this.root()]);
-    if (!real.startsWith(root + path.sep)) throw new CacheError(`${path.relative(this.dir, file)} is a symlink leading outside ${this.dir}: refused`, this.url, false);
-    return real;
-  }
-
-  private rootPath: Promise<string> | null = null;
-  private root(): Promise<string> {
-    this.rootPath ??= realpath(this.dir);
-    return this.rootPath;
+    let streamed = false;
+    try {
+      const size = this.regularFileSize(fd, file);
+      if (size <= WHOLE_NAR_BYTES) return { body: once(readWhole(fd, size, file, this.url)), size };
+      streamed = true;
+      return { body: createReadStream('', { fd, highWaterMark: WHOLE_NAR_BYTES }), size };
+    } finally {
+      if (!streamed) closeSync(fd);
+    }
   }
 
   async close(): Promise<void> {}
 
-  private async read(file: string): Promise<string | null> {
+  /** The real path of `file`, refused when a symlink leads it out of the cache's folder. */
+  private inside(file: string): string {
+    const real = realpathSync.native(file);
+    this.rootPath ??= realpathSync.native(this.dir);
+    if (!real.startsWith(this.rootPath + path.sep)) throw new CacheError(`${path.relative(this.dir, file)} is a symlink leading outside ${this.dir}: refused`, this.url, false);
+    return real;
+  }
+
+  private regularFileSize(fd: number, file: string): number {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CacheError(`${file} is not a regular file`, this.url, false);
+    return st.size;
+  }
+
+  /** The file's text, or null when it does not exist (or may not be read). */
+  private readText(file: string): string | null {
+    let fd: number;
     try {
-      const handle = await open(await this.inside(file), 'r');
-      try {
-        const st = await handle.stat();
-        if (!st.isFile()) throw new CacheError(`${file} is not a regular file`, this.url, false);
-        const size = st.size;
-        if (size > MAX_NARINFO_BYTES) throw new CacheError(`${file} is larger than ${MAX_NARINFO_BYTES} bytes: not a narinfo`, this.url, false);
-        return await handle.readFile('utf8');
-      } finally {
-        await handle.close();
-      }
+      fd = openSync(this.inside(file), OPEN_FLAGS);
     } catch (err) {
       if (err instanceof CacheError) throw err;
       const code = (err as { code?: string }).code;
       if (code === 'ENOENT' || code === 'EACCES') return null;
       throw new CacheError(`cannot read ${file}: ${(err as Error).message}`, this.url, false);
     }
+    try {
+      const size = this.regularFileSize(fd, file);
+      if (size > MAX_NARINFO_BYTES) throw new CacheError(`${file} is larger than ${MAX_NARINFO_BYTES} bytes: not a narinfo`, this.url, false);
+      return readWhole(fd, size, file, this.url).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   }
+}
+
+/** Reads `size` bytes from the start of `fd`; a file that shrank meanwhile is an error, one that grew is read to `size`. */
+function readWhole(fd: number, size: number, file: string, url: string): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let at = 0;
+  try {
+    while (at < size) {
+      const n = readSync(fd, buf, at, size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+  } catch (err) {
+    throw new CacheError(`cannot read ${file}: ${(err as Error).message}`, url, false);
+  }
+  if (at < size) throw new CacheError(`${file} shrank while being read (${at} of ${size} bytes)`, url, false);
+  return buf;
+}
+
+async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  yield chunk;
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HttpBinaryCache } from '../../cache/http-binary-cache.ts';
-import { FileBinaryCache } from '../../cache/file-binary-cache.ts';
+import { FileBinaryCache, WHOLE_NAR_BYTES } from '../../cache/file-binary-cache.ts';
 import { parseNetrc } from '../../cache/netrc.ts';
 import { addToStore, makeBinaryCache, readNarInfoText } from '../helpers/nix.ts';
 import { loadConfig } from '../../services/config.ts';
@@ -184,6 +184,37 @@ describe('file:// symlinks (L6)', () => {
     const info = await cache.narInfo(HASH('5'));
     await expect(cache.openNar(info!)).rejects.toThrow(/symlink leading outside/);
     await expect(cache.narInfo(HASH('6'))).rejects.toThrow(/symlink leading outside/);
+  });
+  it('refuses a FIFO or a folder in place of a narinfo or a NAR at once, instead of waiting for a writer', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-fifo-cache-'));
+    mkdirSync(path.join(dir, 'nar'));
+    execFileSync('mkfifo', [path.join(dir, `${HASH('7')}.narinfo`), path.join(dir, 'nar', 'fifo.nar.xz')]);
+    mkdirSync(path.join(dir, `${HASH('8')}.narinfo`));
+    writeFileSync(path.join(dir, `${HASH('9')}.narinfo`), narInfo(HASH('9'), 'nar/fifo.nar.xz'));
+    const cache = new FileBinaryCache(`file://${dir}`);
+    await expect(cache.narInfo(HASH('7'))).rejects.toThrow(/\.narinfo is not a regular file/);
+    await expect(cache.narInfo(HASH('8'))).rejects.toThrow(/\.narinfo is not a regular file/);
+    const info = await cache.narInfo(HASH('9'));
+    await expect(cache.openNar(info!)).rejects.toThrow(/fifo\.nar\.xz is not a regular file/);
+  });
+  it('reads a small NAR whole and streams a large one, byte for byte', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-file-cache-'));
+    mkdirSync(path.join(dir, 'nar'));
+    const small = randomBytes(1000);
+    const large = randomBytes(WHOLE_NAR_BYTES * 2 + 17);
+    writeFileSync(path.join(dir, 'nar', 'small.nar'), small);
+    writeFileSync(path.join(dir, 'nar', 'large.nar'), large);
+    writeFileSync(path.join(dir, `${HASH('a')}.narinfo`), narInfo(HASH('a'), 'nar/small.nar'));
+    writeFileSync(path.join(dir, `${HASH('b')}.narinfo`), narInfo(HASH('b'), 'nar/large.nar'));
+    const cache = new FileBinaryCache(`file://${dir}`);
+    for (const [hash, bytes, minChunks] of [[HASH('a'), small, 1], [HASH('b'), large, 3]] as const) {
+      const download = await cache.openNar((await cache.narInfo(hash))!);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of download.body) chunks.push(chunk);
+      expect(download.size).toBe(bytes.length);
+      expect(chunks.length).toBeGreaterThanOrEqual(minChunks);
+      expect(Buffer.concat(chunks).equals(bytes)).toBe(true);
+    }
   });
 });
 
