@@ -1,10 +1,15 @@
 // One scan in its own process, so the benchmark can read that process's peak RSS.
 // Usage: scan-once.ts CACHE_DIR CONCURRENCY PATH...
+import module from 'node:module';
 import { availableParallelism } from 'node:os';
 import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
 import { runScan } from '../scanner/scan.ts';
 import { needleRule } from '../yara/rule-source.ts';
 
+// As bin/vendorscan.mjs does: the stripped and compiled modules come from Node's compile cache,
+// in this thread and (through the environment) in the scan threads.
+const compileCache = module.enableCompileCache?.(process.env['NODE_COMPILE_CACHE'] || undefined);
+if (compileCache?.directory) process.env['NODE_COMPILE_CACHE'] = compileCache.directory;
 const [cacheDir, concurrencyArg, ...paths] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg) || availableParallelism();
 const summary = await runScan({
