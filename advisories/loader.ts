@@ -3,15 +3,24 @@
 // malformed one by file and JSON pointer (against the official OSV schema, saved beside it), and
 // answers "which advisories affect this library at this version" with the project's own version
 // order passed in, so this file holds no version grammar of its own.
-import { readdirSync, readFileSync } from 'node:fs';
+//
+// The bundled records are checked against the schema only when they changed since they were last
+// checked: VALIDATED_FILE holds the sha256 of the schema and every bundled record, and while the
+// folder still hashes to it the schema (and ajv, which compiling it needs) is not loaded at all;
+// those were ~180 ms of every command's start. A test keeps the digest true;
+// `npm run advisories:digest` checks the records and writes it. Operators' folders are always checked.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { Ajv2020 as AjvClass, ErrorObject } from 'ajv/dist/2020.js';
+import type AddFormats from 'ajv-formats';
 import { LIBRARY_PACKAGES } from '../signatures/vendored.ts';
 
 export const BUNDLED_ADVISORIES_DIR = path.dirname(fileURLToPath(import.meta.url));
 const SCHEMA_FILE = path.join(BUNDLED_ADVISORIES_DIR, 'osv-schema.json');
+const VALIDATED_FILE = path.join(BUNDLED_ADVISORIES_DIR, 'validated.sha256');
 
 /** Our private ecosystem: package names are the library names the signatures report. */
 export const ECOSYSTEM = 'vendorscan';
@@ -88,6 +97,9 @@ function osvValidator(): Validate {
   const official = defs?.['ecosystemWithSuffix'];
   if (!defs || !official) throw new Error(`${SCHEMA_FILE}: no $defs/ecosystemWithSuffix; the OSV schema changed shape, look again at the ecosystem override`);
   defs['ecosystemWithSuffix'] = { anyOf: [official, { const: ECOSYSTEM }] };
+  const require = createRequire(import.meta.url);
+  const { Ajv2020 } = require('ajv/dist/2020.js') as { Ajv2020: typeof AjvClass };
+  const addFormats = require('ajv-formats') as typeof AddFormats;
   const ajv = new Ajv2020({ allErrors: false, strict: false });
   addFormats.default(ajv);
   validator = ajv.compile(schema);
@@ -132,40 +144,77 @@ function checkOurRules(file: string, record: Advisory): void {
   });
 }
 
-function loadFile(file: string): Advisory {
+function loadFile(file: string, text: string, checkSchema: boolean): Advisory {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (e) {
     throw new AdvisoryError(file, '', `not JSON: ${(e as Error).message}`);
   }
-  const validate = osvValidator();
-  if (!validate(data)) {
-    const { field, detail } = describe(validate.errors ?? []);
-    throw new AdvisoryError(file, field, detail);
+  if (checkSchema) {
+    const validate = osvValidator();
+    if (!validate(data)) {
+      const { field, detail } = describe(validate.errors ?? []);
+      throw new AdvisoryError(file, field, detail);
+    }
   }
   const record = { ...(data as Omit<Advisory, 'file'>), file };
   checkOurRules(file, record);
   return record;
 }
 
+/** A folder's advisory files (osv-schema.json is the schema, not an advisory), by name, with their text. */
+function readFolder(dir: string): { file: string; name: string; text: string }[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.json') && path.join(dir, n) !== SCHEMA_FILE)
+    .sort()
+    .map((name) => {
+      const file = path.resolve(dir, name);
+      return { file, name, text: readFileSync(file, 'utf8') };
+    });
+}
+
+/** sha256 over the schema and each record's name and text, in name order. */
+export function advisoriesDigest(records: { name: string; text: string }[]): string {
+  const hash = createHash('sha256').update(readFileSync(SCHEMA_FILE));
+  for (const r of records) hash.update(`\0${r.name}\0`).update(r.text);
+  return hash.digest('hex');
+}
+
+/** The digest the bundled records had when they last passed the schema ('' when none is recorded). */
+export function validatedDigest(): string {
+  try {
+    return readFileSync(VALIDATED_FILE, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Checks every bundled record against the schema and records their digest (`npm run advisories:digest`). */
+export function writeValidatedDigest(): string {
+  const records = readFolder(BUNDLED_ADVISORIES_DIR);
+  for (const r of records) loadFile(r.file, r.text, true);
+  const digest = advisoriesDigest(records);
+  writeFileSync(VALIDATED_FILE, `${digest}\n`);
+  return digest;
+}
+
 /**
- * Every *.json advisory in each folder (osv-schema.json is the schema, not an advisory); ids unique
- * across all. By default the bundled folder; with extra folders, pass [BUNDLED_ADVISORIES_DIR, ...extra].
+ * Every *.json advisory in each folder; ids unique across all. By default the bundled folder; with
+ * extra folders, pass [BUNDLED_ADVISORIES_DIR, ...extra]. Records are checked against the OSV
+ * schema, except bundled ones unchanged since they last passed it (see the top of this file).
  */
 export function loadAdvisories(dirs: string[] = [BUNDLED_ADVISORIES_DIR]): Advisory[] {
   const advisories: Advisory[] = [];
   const seen = new Map<string, string>();
   for (const dir of dirs) {
-    const names = readdirSync(dir)
-      .filter((n) => n.endsWith('.json') && path.join(dir, n) !== SCHEMA_FILE)
-      .sort();
-    for (const name of names) {
-      const file = path.resolve(dir, name);
-      const advisory = loadFile(file);
+    const records = readFolder(dir);
+    const checkSchema = path.resolve(dir) !== BUNDLED_ADVISORIES_DIR || advisoriesDigest(records) !== validatedDigest();
+    for (const r of records) {
+      const advisory = loadFile(r.file, r.text, checkSchema);
       const earlier = seen.get(advisory.id);
-      if (earlier) throw new AdvisoryError(file, '/id', `id ${advisory.id} is already used by ${earlier}`);
-      seen.set(advisory.id, file);
+      if (earlier) throw new AdvisoryError(r.file, '/id', `id ${advisory.id} is already used by ${earlier}`);
+      seen.set(advisory.id, r.file);
       advisories.push(advisory);
     }
   }

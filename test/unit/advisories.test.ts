@@ -1,6 +1,7 @@
 // The advisories folder is data the scanner trusts: every bundled file must pass the OSV schema,
 // a broken one must be refused by file and field, and ranges must mean what OSV says they mean
 // (introduced, fixed, last_affected, limit, explicit versions), Chromium and Electron included.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,8 +9,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   AdvisoryError,
   BUNDLED_ADVISORIES_DIR,
+  advisoriesDigest,
   advisoriesFor,
   loadAdvisories,
+  validatedDigest,
   type Advisory,
   type OsvRange,
 } from '../../advisories/loader.ts';
@@ -72,6 +75,46 @@ describe('bundled advisories', () => {
       'CVE-2022-40674', 'CVE-2024-45491', 'CVE-2024-45492', 'CVE-2019-7317', 'CVE-2023-38545', 'CVE-2022-3602', 'CVE-2018-14498']) {
       expect(present.has(id), id).toBe(true);
     }
+  });
+});
+
+describe('the bundled records are checked against the schema when they change', () => {
+  const bundledRecords = (): { name: string; text: string }[] =>
+    readdirSync(BUNDLED_ADVISORIES_DIR)
+      .filter((n) => n.endsWith('.json') && n !== 'osv-schema.json')
+      .sort()
+      .map((name) => ({ name, text: readFileSync(path.join(BUNDLED_ADVISORIES_DIR, name), 'utf8') }));
+
+  it('every bundled record passes the schema, and the recorded digest is theirs', () => {
+    // Another folder is always checked: a copy of the bundled records goes through the schema.
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-bundled-copy-'));
+    for (const r of bundledRecords()) writeFileSync(path.join(dir, r.name), r.text);
+    expect(loadAdvisories([dir]).map((a) => a.id)).toEqual(bundled.map((a) => a.id));
+    rmSync(dir, { recursive: true });
+    expect(advisoriesDigest(bundledRecords()), 'the bundled advisories changed: run `npm run advisories:digest`').toBe(validatedDigest());
+  });
+
+  it('an edited record no longer has the recorded digest', () => {
+    const records = bundledRecords();
+    const first = records[0]!;
+    expect(advisoriesDigest([{ ...first, text: first.text.replace('"modified"', '"modified" ') }, ...records.slice(1)])).not.toBe(validatedDigest());
+    expect(advisoriesDigest(records.slice(1))).not.toBe(validatedDigest());
+  });
+
+  it('loading the unchanged bundled folder leaves ajv unloaded; an operator\'s folder loads it', () => {
+    const probe = (dirs: string): string =>
+      execFileSync(process.execPath, ['--input-type=module', '-e', `
+        import { createRequire } from 'node:module';
+        const { loadAdvisories, BUNDLED_ADVISORIES_DIR } = await import(${JSON.stringify(path.join(BUNDLED_ADVISORIES_DIR, 'loader.ts'))});
+        const n = loadAdvisories([BUNDLED_ADVISORIES_DIR, ...${dirs}]).length;
+        const ajv = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/ajv/'));
+        console.log(n + ' ' + ajv);`], { encoding: 'utf8' }).trim();
+    expect(probe('[]')).toBe(`${bundled.length} false`);
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-operator-advisories-'));
+    const one = bundledRecords().find((r) => r.name.startsWith('CVE-2023-4863'))!;
+    writeFileSync(path.join(dir, 'x_OPERATOR-1.json'), one.text.replace('"CVE-2023-4863"', '"x_OPERATOR-1"'));
+    expect(probe(JSON.stringify([dir]))).toBe(`${bundled.length + 1} true`);
+    rmSync(dir, { recursive: true });
   });
 });
 
