@@ -10,7 +10,10 @@ import { parseStorePath, StorePathError } from '../nix/store-path.ts';
 import { messageOf, VendorscanError } from '../errors/errors.ts';
 import { needleRule, hexRule, type RuleSource } from '../yara/rule-source.ts';
 import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
+import type { ScanThreadConfig } from '../scanner/scan-thread-protocol.ts';
 import type { RunSource } from '../store/runs.ts';
+import type { Database } from '../store/database.ts';
+import type { StoreLocation } from '../store/migrate.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
 import { readPathList } from '../workers/sources/path-list.ts';
@@ -140,122 +143,149 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
   const retries = positiveInt('retries', v.retries, 4, 0);
 
   const config = loadConfig(io.env);
-  const ruleSources = buildRuleSources(v, config.signaturesDir);
-  // Ad-hoc rules are compiled here so a bad one stops the scan before any download, with file, line
-  // and column (the signatures were compiled, so checked, by loadSignatures). A library scan's
-  // digest is the signatures' (contents and readers only), the same as the service's.
-  const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
-  // Ad-hoc rules YARA-X flags as slow are refused unless forced (they then run with per-file time limits).
-  const slow = slowRuleWarnings(ruleSources.adhoc);
-  for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
-  if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
-
-  let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
-  const cacheOptions = { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
-  const channelPaths = async (channel: string): Promise<AsyncIterable<string>> => (await import('../workers/sources/channel.ts')).channelStorePaths(channel, config.channelsUrl);
-  let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : await channelPaths(v.channel ?? ''));
-
-  const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
-  const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
-  const findings: ReportedFinding[] = [];
-  let reused = 0;
-  let matchedFailOn = 0;
-  // Every finding says which advisories it falls under; the triage file's decisions leave it out.
-  const decisions = loadDecisionContext({ advisoriesDir: v.advisories ?? config.advisoriesDir, packagesFile: null, triageFile: v.triage ?? config.triageFile });
-  const includeSuppressed = v['include-suppressed'] ?? false;
-  let suppressed = 0;
-  const judge = (list: FileFinding[]): ReportedFinding[] => {
-    const verdicts = evaluateCopies(list, decisions.advisories);
-    return list.flatMap((f, i) => {
-      const reported: ReportedFinding = { ...f, advisories: verdicts[i]?.advisories ?? [] };
-      const triage = findingTriage(decisions, reported);
-      if (triage.length === 0) return [reported];
-      suppressed++;
-      return includeSuppressed ? [{ ...reported, triage }] : [];
-    });
-  };
-  // The store and the scan pipeline are loaded only now (not for --help, nor a bad flag).
-  const [{ runScan }, store] = await Promise.all([import('../scanner/scan.ts'), v['no-store'] ? null : loadStore()]);
-  const db = store ? await store.openResultsStore(config) : null;
-  // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
-  if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
-  const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-  let resume: { settled: ReadonlySet<string> } | undefined;
-  if (db && store && resumeId !== null) {
-    const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
-      await db.close();
-      throw err;
-    });
-    // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
-    if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
-    resume = { settled: reopened.settled };
-    if (sourcesGiven === 0) {
-      const src = reopened.run.source;
-      if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
-      else if (reopened.pending.length > 0) paths = reopened.pending;
-      else {
-        await db.close();
-        throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
-      }
-    }
-  }
-  await checkCacheOpens(cacheUrl, cacheOptions).catch(async (err: unknown) => {
-    await db?.close();
-    throw err;
-  });
-  const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
-  // This process owns its run while it scans, and beats: if it dies, another process marks the run interrupted.
-  const owner = db && store && runId !== null && db.kind === 'postgres' ? await store.startOwner(db, { intervalMs: config.heartbeatMs, command: 'scan', onEvent: (m) => io.stderr.write(`vendorscan: ${m}\n`) }) : null;
-  if (owner && runId !== null) await owner.claimRun(runId);
-  const request: ScanRequest = {
-    cacheUrl,
-    cacheOptions,
-    ruleSources: ruleSources.sources,
-    binaryOnly: ruleSources.binaryOnly,
-    matchOptions: { maxWholeFileSize, windowSize },
-    decompress: config.decompress,
-    // Ad-hoc rules are matched in processes that are killed when a file takes too long.
-    ...(ruleSources.adhoc.length > 0 ? { fileTimeoutMs: config.fileTimeoutMs } : {}),
-    paths,
-    concurrency,
-    threads,
-    onProgress: (p) => bar?.update(p),
-    onResult: (r) => {
-      if (r.linkedNarScan !== undefined) reused++;
-      const reported = judge(r.findings);
-      if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
-      if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
-      else findings.push(...reported);
-    },
-  };
-  let summary: ScanSummary;
-  let coverage: RunCoverage | null = null;
+  // The store starts opening first: PGlite's start is mostly waiting for its WebAssembly to compile
+  // on V8's background threads, and the rules and advisories below are read and compiled meanwhile
+  // (~0.1 s off every stored scan). Whatever stops the command before the scan closes it again.
+  const opening = v['no-store'] ? null : openStore(config);
+  opening?.catch(() => undefined);
+  let handedOver = false;
   try {
-    summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
-    if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
+    const ruleSources = buildRuleSources(v, config.signaturesDir);
+    // Ad-hoc rules are compiled here so a bad one stops the scan before any download, with file, line
+    // and column (the signatures were compiled, so checked, by loadSignatures). A library scan's
+    // digest is the signatures' (contents and readers only), the same as the service's.
+    const rulesetDigest = ruleSources.binaryOnly ? signatureDigest(ruleSources.sources) : compileRules(ruleSources.sources).digest;
+    // Ad-hoc rules YARA-X flags as slow are refused unless forced (they then run with per-file time limits).
+    const slow = slowRuleWarnings(ruleSources.adhoc);
+    for (const w of slow) io.stderr.write(`warning: ${w.origin}${w.line !== null ? `:${w.line}:${w.column ?? 0}` : ''}: ${w.message}\n`);
+    if (slow.length > 0 && !v.force) throw new UsageError('an ad-hoc rule may make every scan slow (warnings above): fix it, or give --force to run it with per-file time limits');
+
+    let cacheUrl = cacheUrlFrom(v.cache ?? config.cacheUrl);
+    const cacheOptions = { ...config.cacheOptions, timeoutMs, retries, requesterPays: v['requester-pays'] ?? false };
+    const channelPaths = async (channel: string): Promise<AsyncIterable<string>> => (await import('../workers/sources/channel.ts')).channelStorePaths(channel, config.channelsUrl);
+    let paths: AsyncIterable<string> | Iterable<string> = v.path ?? (v.paths ? readPathList(v.paths) : await channelPaths(v.channel ?? ''));
+
+    const tty = 'isTTY' in io.stderr && io.stderr.isTTY ? (io.stderr as NodeJS.WriteStream) : null;
+    const bar = tty && !v['no-progress'] ? new ProgressBar(tty) : null;
+    const findings: ReportedFinding[] = [];
+    let reused = 0;
+    let matchedFailOn = 0;
+    // Every finding says which advisories it falls under; the triage file's decisions leave it out.
+    const decisions = loadDecisionContext({ advisoriesDir: v.advisories ?? config.advisoriesDir, packagesFile: null, triageFile: v.triage ?? config.triageFile });
+    const includeSuppressed = v['include-suppressed'] ?? false;
+    let suppressed = 0;
+    const judge = (list: FileFinding[]): ReportedFinding[] => {
+      const verdicts = evaluateCopies(list, decisions.advisories);
+      return list.flatMap((f, i) => {
+        const reported: ReportedFinding = { ...f, advisories: verdicts[i]?.advisories ?? [] };
+        const triage = findingTriage(decisions, reported);
+        if (triage.length === 0) return [reported];
+        suppressed++;
+        return includeSuppressed ? [{ ...reported, triage }] : [];
+      });
+    };
+    const threadConfig: ScanThreadConfig = {
+      cacheUrl,
+      cacheOptions,
+      ruleSources: ruleSources.sources,
+      binaryOnly: ruleSources.binaryOnly,
+      matchOptions: { maxWholeFileSize, windowSize },
+      decompress: config.decompress,
+      // Ad-hoc rules are matched in processes that are killed when a file takes too long.
+      ...(ruleSources.adhoc.length > 0 ? { fileTimeoutMs: config.fileTimeoutMs } : {}),
+    };
+    // The scan pipeline is loaded only now (not for --help, nor a bad flag), and its threads start
+    // while the store opens: their start (YARA-X, the rules) was ~0.3 s after it. A run whose paths
+    // all prove unchanged closes them unused. Not when resuming: the run's cache URL is not known yet.
+    const { runScan, StartedScanThreads } = await import('../scanner/scan.ts');
+    const startedThreads = resumeId === null ? new StartedScanThreads(threadConfig, threads) : undefined;
+    try {
+      const opened = await opening;
+      handedOver = true;
+      return await scanWith(startedThreads, opened?.store ?? null, opened?.db ?? null);
+    } finally {
+      await startedThreads?.release();
+    }
+
+    async function scanWith(startedThreads: InstanceType<typeof StartedScanThreads> | undefined, store: Store | null, db: Database | null): Promise<number> {
+      // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
+      if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
+      const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
+      let resume: { settled: ReadonlySet<string> } | undefined;
+      if (db && store && resumeId !== null) {
+        const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
+          await db.close();
+          throw err;
+        });
+        // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
+        if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
+        resume = { settled: reopened.settled };
+        if (sourcesGiven === 0) {
+          const src = reopened.run.source;
+          if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
+          else if (reopened.pending.length > 0) paths = reopened.pending;
+          else {
+            await db.close();
+            throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
+          }
+        }
+      }
+      await checkCacheOpens(cacheUrl, cacheOptions).catch(async (err: unknown) => {
+        await db?.close();
+        throw err;
+      });
+      const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
+      // This process owns its run while it scans, and beats: if it dies, another process marks the run interrupted.
+      const owner = db && store && runId !== null && db.kind === 'postgres' ? await store.startOwner(db, { intervalMs: config.heartbeatMs, command: 'scan', onEvent: (m) => io.stderr.write(`vendorscan: ${m}\n`) }) : null;
+      if (owner && runId !== null) await owner.claimRun(runId);
+      const request: ScanRequest = {
+        ...threadConfig,
+        cacheUrl,
+        ...(startedThreads ? { startedThreads } : {}),
+        paths,
+        concurrency,
+        threads,
+        onProgress: (p) => bar?.update(p),
+        onResult: (r) => {
+          if (r.linkedNarScan !== undefined) reused++;
+          const reported = judge(r.findings);
+          if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
+          if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
+          else findings.push(...reported);
+        },
+      };
+      let summary: ScanSummary;
+      let coverage: RunCoverage | null = null;
+      try {
+        summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
+        if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
+      } finally {
+        await owner?.close();
+        await db?.close();
+      }
+      bar?.clear();
+      if (format === 'table') io.stdout.write(findingsTable(findings));
+      else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
+      io.stderr.write(summaryText(summary, reused));
+      if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
+      if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
+      if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
+        io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
+        return 1;
+      }
+      if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
+        io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
+        return 1;
+      }
+      if (failOn && matchedFailOn > 0) {
+        io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
+        return 3;
+      }
+      return 0;
+    }
   } finally {
-    await owner?.close();
-    await db?.close();
+    if (!handedOver) await (await opening?.catch(() => null))?.db.close();
   }
-  bar?.clear();
-  if (format === 'table') io.stdout.write(findingsTable(findings));
-  else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
-  io.stderr.write(summaryText(summary, reused));
-  if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
-  if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
-  if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
-    io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
-    return 1;
-  }
-  if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
-    io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
-    return 1;
-  }
-  if (failOn && matchedFailOn > 0) {
-    io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
-    return 3;
-  }
-  return 0;
 }
 
 /** Scan results arrive in completion order; exports list them by store path, file and library. */
@@ -302,6 +332,13 @@ async function checkCacheOpens(cacheUrl: string, options: { timeoutMs: number; r
   } finally {
     await cache.close();
   }
+}
+
+type Store = Awaited<ReturnType<typeof loadStore>>;
+
+async function openStore(config: StoreLocation): Promise<{ store: Store; db: Database }> {
+  const store = await loadStore();
+  return { store, db: await store.openResultsStore(config) };
 }
 
 async function loadStore() {

@@ -233,21 +233,29 @@ export class ScanThreadPool {
   }
 
   /** Starts `size` threads; rejects (e.g. with the rule compiler's error) if they cannot start. */
-  static async start(config: ScanThreadConfig, size: number, onBytes: (d: number, n: number) => void = () => {}): Promise<ScanThreadPool> {
+  static start(config: ScanThreadConfig, size: number, onBytes: (d: number, n: number) => void = () => {}): Promise<ScanThreadPool> {
+    return ScanThreadPool.begin(config, size, onBytes).ready;
+  }
+
+  /** Starts `size` threads: the pool at once (kill() stops them mid-start), and when they are ready. */
+  static begin(config: ScanThreadConfig, size: number, onBytes: (d: number, n: number) => void = () => {}): { pool: ScanThreadPool; ready: Promise<ScanThreadPool> } {
     const pool = new ScanThreadPool(config, onBytes);
     for (let i = 0; i < Math.max(1, size); i++) pool.threads.push(pool.spawn());
-    try {
-      await Promise.all(pool.threads.map((t) => t.ready));
-    } catch (err) {
-      await pool.close();
-      throw err;
-    }
-    const limit = config.fileTimeoutMs;
-    if (limit !== undefined) {
-      pool.watchdog = setInterval(() => pool.killStuck(limit), Math.max(50, Math.min(1000, limit / 4)));
-      pool.watchdog.unref();
-    }
-    return pool;
+    const ready = (async () => {
+      try {
+        await Promise.all(pool.threads.map((t) => t.ready));
+      } catch (err) {
+        await pool.close();
+        throw err;
+      }
+      const limit = config.fileTimeoutMs;
+      if (limit !== undefined) {
+        pool.watchdog = setInterval(() => pool.killStuck(limit), Math.max(50, Math.min(1000, limit / 4)));
+        pool.watchdog.unref();
+      }
+      return pool;
+    })();
+    return { pool, ready };
   }
 
   /** Store paths in flight. */

@@ -43,10 +43,44 @@ export interface ScanRequest extends ScanThreadConfig {
   /** Optional look-up before scanning (incremental runs: an unchanged NAR is not downloaded). */
   prepare?(storePath: string): Promise<Prepared>;
   onProgress?(progress: ScanProgress): void;
+  /** Threads started ahead, with this request's configuration: runScan takes them over and closes them. */
+  startedThreads?: StartedScanThreads;
+}
+
+/**
+ * Scan threads started before the scan itself, so that their start (loading YARA-X, compiling the
+ * rules: ~0.3 s) runs beside other work, as the CLI does while the embedded store opens. runScan
+ * takes them over when a path needs them and closes them at its end, used or not; whoever started
+ * them calls release() once the scan is over or was never begun (a no-op once taken).
+ */
+export class StartedScanThreads {
+  private readonly pool: ScanThreadPool;
+  private readonly ready: Promise<ScanThreadPool>;
+  private onBytes: (downloaded: number, nar: number) => void = () => {};
+  private taken = false;
+
+  constructor(config: ScanThreadConfig, threads: number) {
+    ({ pool: this.pool, ready: this.ready } = ScanThreadPool.begin(config, threads, (d, n) => this.onBytes(d, n)));
+    // A pool that cannot start is reported where it is awaited (the first path's scan).
+    this.ready.catch(() => undefined);
+  }
+
+  take(onBytes: (downloaded: number, nar: number) => void): Promise<ScanThreadPool> {
+    this.taken = true;
+    this.onBytes = onBytes;
+    return this.ready;
+  }
+
+  /** Unused threads are stopped where they are, still starting or not: the command ends at once. */
+  async release(): Promise<void> {
+    if (this.taken) return;
+    this.taken = true;
+    await this.pool.kill();
+  }
 }
 
 export async function runScan(request: ScanRequest): Promise<ScanSummary> {
-  const { paths, concurrency, threads, onResult, onProgress, prepare, ...config } = request;
+  const { paths, concurrency, threads, onResult, onProgress, prepare, startedThreads, ...config } = request;
   let started = Date.now();
   const progress: ScanProgress = {
     total: 0,
@@ -73,10 +107,11 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
   const threadPool = (): Promise<ScanThreadPool> => {
     pool ??= (async () => {
       const asked = Date.now();
-      const p = await ScanThreadPool.start(config, threads, (downloaded, nar) => {
+      const onBytes = (downloaded: number, nar: number): void => {
         progress.downloadedBytes += downloaded;
         progress.narBytes += nar;
-      });
+      };
+      const p = await (startedThreads ? startedThreads.take(onBytes) : ScanThreadPool.start(config, threads, onBytes));
       startupMs = Date.now() - asked;
       // Throughput is counted from when the threads were ready.
       started += startupMs;
@@ -112,6 +147,7 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
   } finally {
     clearInterval(ticker);
     if (pool) await (await (pool as Promise<ScanThreadPool>).catch(() => null))?.close();
+    await startedThreads?.release();
   }
   report();
   const seconds = Math.max(progress.elapsedMs, 1) / 1000;

@@ -2,7 +2,7 @@
 // cache, JSON lines, a channel's store-paths.xz over HTTP, stdin, and bad arguments.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
@@ -98,6 +98,8 @@ describe('vendorscan scan', () => {
     const r = vendorscan(['scan', '--cache', demo, '--path', '/nix/store/00000000000000000000000000000000-x', '--rule', rule]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${rule}:6:1: syntax error`);
+    // The store was opening meanwhile: it is closed again, its lock given back.
+    expect(existsSync(path.join(dataDir, 'pgdata.lock'))).toBe(false);
   });
 
   it('refuses a string that is not a store path with exit code 2, naming it', () => {

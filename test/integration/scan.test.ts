@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addToStore, makeBinaryCache, narInfoFile, type Compression } from '../helpers/nix.ts';
 import { serveDirectory, type StaticServer } from '../helpers/http-server.ts';
-import { runScan, type ScanSummary } from '../../scanner/scan.ts';
+import { runScan, StartedScanThreads, type ScanSummary } from '../../scanner/scan.ts';
 import type { PathResult } from '../../scanner/path-result.ts';
 import { needleRule, hexRule } from '../../yara/rule-source.ts';
 
@@ -76,6 +76,48 @@ describe('scan over file:// caches in every compression', () => {
       binaryOnly: true,
     });
     expect(results[0]?.findings.map((f) => f.file)).toEqual(['bin/tool']);
+  });
+});
+
+describe('scan threads started ahead (the CLI starts them while its store opens)', () => {
+  const config = (ruleSources = [needleRule(NEEDLE, 1)]) => ({
+    cacheUrl: `file://${caches.get('xz')}`,
+    cacheOptions: { retries: 1, timeoutMs: 5000 },
+    ruleSources,
+    binaryOnly: false,
+    matchOptions: {},
+    decompress: {},
+  });
+
+  it('are taken over by the scan, which finds what it would have found and closes them', async () => {
+    const started = new StartedScanThreads(config(), 1);
+    const { summary, results } = await scanWith(`file://${caches.get('xz')}`, [storePaths.withNeedle, storePaths.plain], { startedThreads: started, threads: 1 });
+    expect(summary.scanned).toBe(2);
+    expect(results.find((r) => r.storePath === storePaths.withNeedle)?.findings.length).toBeGreaterThan(0);
+    await started.release(); // a no-op once taken; the scan closed them
+  });
+
+  const osThreads = (): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+
+  it('are stopped unused, still starting, when every path settles without a download', async () => {
+    const before = osThreads();
+    const started = new StartedScanThreads(config(), 2);
+    expect(osThreads()).toBeGreaterThanOrEqual(before + 2);
+    const { summary } = await scanWith(`file://${caches.get('xz')}`, [storePaths.plain], {
+      startedThreads: started,
+      prepare: async (storePath) => ({ done: { storePath, status: 'scanned', downloadedBytes: 0, narBytes: 0, files: 0, findings: [], durationMs: 0 } }),
+    });
+    expect(summary).toMatchObject({ scanned: 1, startupMs: 0 });
+    expect(osThreads()).toBeLessThanOrEqual(before);
+  });
+
+  it('that cannot start fail the scan with the compiler\'s error, and leave no thread behind', async () => {
+    const bad = [{ origin: 'broken.yar', text: 'rule broken { condition: nope }' }];
+    const before = osThreads();
+    const started = new StartedScanThreads(config(bad), 1);
+    await expect(scanWith(`file://${caches.get('xz')}`, [storePaths.plain], { startedThreads: started, ruleSources: bad })).rejects.toThrow(/nope/);
+    await started.release();
+    expect(osThreads()).toBeLessThanOrEqual(before);
   });
 });
 
