@@ -42,8 +42,8 @@ COPY cli ./cli
 COPY examples ./examples
 # A smoke test that also fills Node's compile cache (stripped and compiled modules, main and scan
 # threads), so a container's first command starts as fast as later ones.
-RUN node --liftoff-only bin/vendorscan.mjs --help >/dev/null \
- && node --liftoff-only bin/vendorscan.mjs scan --no-store --no-progress --cache examples/demo-cache --paths examples/demo-cache/store-paths.txt >/dev/null \
+RUN node --wasm-tier-up-filter=26 --wasm-eager-tier-up-function=26 bin/vendorscan.mjs --help >/dev/null \
+ && node --wasm-tier-up-filter=26 --wasm-eager-tier-up-function=26 bin/vendorscan.mjs scan --no-store --no-progress --cache examples/demo-cache --paths examples/demo-cache/store-paths.txt >/dev/null \
  && mkdir -p /data \
  && chown -R node:node /data /app/.node-compile-cache
 USER node
@@ -51,6 +51,6 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "/app/bin/healthcheck.mjs", "http://127.0.0.1:8080/healthz"]
-# --liftoff-only: see bin/vendorscan.mjs (the embedded store's WebAssembly, when there is no DATABASE_URL).
-ENTRYPOINT ["node", "--liftoff-only", "/app/bin/vendorscan.mjs"]
+# The V8 flags of bin/v8-flags.mjs (PGlite's WebAssembly stays unoptimised, the xz decoder's loop is optimised).
+ENTRYPOINT ["node", "--wasm-tier-up-filter=26", "--wasm-eager-tier-up-function=26", "/app/bin/vendorscan.mjs"]
 CMD ["serve"]

@@ -15,14 +15,15 @@ import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } fro
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bigBinariesCache, bigNarCache, smallPathsCache, type BenchCache } from './bench-cache.ts';
+import { V8_FLAGS } from '../bin/v8-flags.mjs';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repo = path.join(here, '..');
 const scanOnce = path.join(here, 'scan-once.ts');
 const vendorscan = path.join(repo, 'bin', 'vendorscan.mjs');
 const demoCache = path.join(repo, 'examples', 'demo-cache');
-// The flag bin/vendorscan.mjs's shebang gives every vendorscan process (see there).
-const NODE_FLAGS = ['--liftoff-only'];
+// The V8 flags every vendorscan process runs with (bin/v8-flags.mjs).
+const NODE_FLAGS = V8_FLAGS;
 const skip = new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()));
 const cores = availableParallelism();
 const MiB = 1024 * 1024;

@@ -13,6 +13,7 @@ import { migrate } from '../store/migrate.ts';
 import { storeLibraryCounts } from '../store/queries.ts';
 import { freePort } from '../test/helpers/free-port.ts';
 import { seedMillionFindings } from '../test/helpers/seed-findings.ts';
+import { V8_FLAGS } from '../bin/v8-flags.mjs';
 
 const ADMIN = process.env['VENDORSCAN_TEST_POSTGRES'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DURATION = process.env['BENCH_SECONDS'] ?? '10';
@@ -41,7 +42,7 @@ try {
   log(`library counts stored as at the run's completion: ${((Date.now() - counting) / 1000).toFixed(1)} s`);
   const port = await freePort();
   // The serve process itself (no re-exec wrapper, whose SIGKILL would leave the real one holding the pipe open).
-  server = spawn(process.execPath, ['--liftoff-only', bin, 'serve', '--port', String(port)], {
+  server = spawn(process.execPath, [...V8_FLAGS, bin, 'serve', '--port', String(port)], {
     env: { ...process.env, DATABASE_URL: url.href, VENDORSCAN_CACHE: 'file:///nonexistent', VENDORSCAN_NO_REEXEC: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

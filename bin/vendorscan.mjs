@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --liftoff-only
+#!/usr/bin/env -S node --wasm-tier-up-filter=26 --wasm-eager-tier-up-function=26
 // The `vendorscan` command. Node ≥ 24 runs the TypeScript sources directly (type stripping), so
 // there is no build step and no transpiler between a checkout and a scan.
 //
@@ -6,12 +6,13 @@
 // - Node's compile cache keeps the stripped and compiled modules on disk (NODE_COMPILE_CACHE, else
 //   Node's default folder under the temp dir): `scan --help` 0.45 s → 0.19 s. The folder is passed
 //   on to worker threads through NODE_COMPILE_CACHE.
-// - V8 flag --liftoff-only: without it V8 optimises the embedded PostgreSQL's WebAssembly (PGlite)
-//   in the background, which took ~600 MB of memory and over a second of CPU at every start of a
-//   command that opens the embedded store. V8 flags cannot be set once V8 runs and NODE_OPTIONS
-//   refuses this one, so the shebang passes it, and `node bin/vendorscan.mjs` without it starts
-//   itself again with it (VENDORSCAN_NO_REEXEC=1 turns that off).
+// - V8 flags (bin/v8-flags.mjs says why): the embedded PostgreSQL's WebAssembly (PGlite) must not be
+//   optimised in the background (~600 MB and over a second at every start of a command that opens
+//   the embedded store), the xz decoder's loop must. V8 flags cannot be set once V8 runs and
+//   NODE_OPTIONS refuses these, so the shebang passes them, and `node bin/vendorscan.mjs` without
+//   them starts itself again with them (VENDORSCAN_NO_REEXEC=1 turns that off).
 import module from 'node:module';
+import { V8_FLAGS } from './v8-flags.mjs';
 
 // An older Node cannot load the sources: say so plainly instead of failing on the first .ts import.
 const major = Number(process.versions.node.split('.')[0]);
@@ -20,13 +21,12 @@ if (major < 24) {
   process.exit(1);
 }
 
-const LIFTOFF = '--liftoff-only';
 const argv = process.argv.slice(2);
 const helpOnly = argv.length === 0 || ['--help', '-h', 'help', '--version', '-V'].includes(argv[0]) || argv.includes('--help') || argv.includes('-h');
 
-if (!process.execArgv.includes(LIFTOFF) && !helpOnly && process.env.VENDORSCAN_NO_REEXEC !== '1') {
+if (!V8_FLAGS.every((f) => process.execArgv.includes(f)) && !helpOnly && process.env.VENDORSCAN_NO_REEXEC !== '1') {
   const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [...process.execArgv, LIFTOFF, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...process.execArgv, ...V8_FLAGS, ...process.argv.slice(1)], { stdio: 'inherit' });
   // The terminal sends SIGINT to the whole process group; SIGTERM (docker stop, kill) only here.
   const forward = (signal) => child.kill(signal);
   process.on('SIGINT', () => {});

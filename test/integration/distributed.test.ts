@@ -27,7 +27,7 @@ let pg: TestDatabase;
 const children: ChildProcess[] = [];
 
 function env(prefix: string): Record<string, string> {
-  // SIGKILL must hit the worker itself, not the wrapper that re-executes it with --liftoff-only.
+  // SIGKILL must hit the worker itself, not the wrapper that re-executes it with its V8 flags.
   return { ...pg.env, REDIS_URL, VENDORSCAN_CACHE: server.url, VENDORSCAN_QUEUE_PREFIX: prefix, VENDORSCAN_STALLED_MS: '1500', VENDORSCAN_NO_REEXEC: '1' };
 }
 

@@ -17,6 +17,7 @@ import { freshPostgres } from '../helpers/databases.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { addToStore, makeBinaryCache } from '../helpers/nix.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { V8_FLAGS } from '../../bin/v8-flags.mjs';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const bin = path.join(repo, 'bin', 'vendorscan.mjs');
@@ -99,7 +100,7 @@ describe('interrupted runs (M8)', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-resume-'));
     const list = path.join(dir, 'paths.txt');
     writeFileSync(list, `${paths.join('\n')}\n`);
-    // No re-exec (bin/vendorscan.mjs restarts itself with --liftoff-only): kill -9 must hit the process that scans.
+    // No re-exec (bin/vendorscan.mjs restarts itself with its V8 flags): kill -9 must hit the process that scans.
     const env = { ...process.env, VENDORSCAN_DATA_DIR: dir, VENDORSCAN_NO_REEXEC: '1' };
     const scan = spawn(process.execPath, [bin, 'scan', '--cache', base, '--paths', list, '--needle', 'hellomark', '--concurrency', '1', '--threads', '1', '--timeout', '600000'], { env, stdio: 'ignore' });
     const stalledNar = (): boolean => requests.filter((r) => r.startsWith('/nar/')).length >= 3;
@@ -138,7 +139,7 @@ describe('interrupted runs (M8)', () => {
     const children: ChildProcess[] = [];
     const serve = async (): Promise<{ child: ChildProcess; url: string }> => {
       const port = await freePort();
-      const child = spawn(process.execPath, ['--liftoff-only', bin, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [...V8_FLAGS, bin, 'serve', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
       children.push(child);
       let err = '';
       child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
@@ -189,7 +190,7 @@ describe('interrupted runs (M8)', () => {
       expect(err).toContain('jobs in this process');
       return { child, url: `http://127.0.0.1:${port}` };
     };
-    // No re-exec (bin/vendorscan.mjs restarts itself with --liftoff-only): kill -9 must hit the process that scans.
+    // No re-exec (bin/vendorscan.mjs restarts itself with its V8 flags): kill -9 must hit the process that scans.
     const env: NodeJS.ProcessEnv = { ...process.env, ...t.env, VENDORSCAN_CACHE: base, VENDORSCAN_API_TOKEN: 'tok', VENDORSCAN_HEARTBEAT_MS: '200', VENDORSCAN_NO_REEXEC: '1', VENDORSCAN_CACHE_TIMEOUT_MS: '600000' };
     delete env['REDIS_URL'];
     try {
