@@ -2,21 +2,25 @@
 // Usage: scan-once.ts CACHE_DIR CONCURRENCY PATH...
 import module from 'node:module';
 import { availableParallelism } from 'node:os';
-import { loadSignatures, DEFAULT_SIGNATURES_DIR } from '../signatures/loader.ts';
-import { runScan } from '../scanner/scan.ts';
-import { needleRule } from '../yara/rule-source.ts';
 
 // As bin/vendorscan.mjs does: the stripped and compiled modules come from Node's compile cache,
-// in this thread and (through the environment) in the scan threads.
+// in this thread and (through the environment) in the scan threads; so the pipeline's modules are
+// imported only once the cache is on (static imports would be stripped before it).
 const compileCache = module.enableCompileCache?.(process.env['NODE_COMPILE_CACHE'] || undefined);
 if (compileCache?.directory) process.env['NODE_COMPILE_CACHE'] = compileCache.directory;
+const [{ loadSignatures, DEFAULT_SIGNATURES_DIR }, { runScan }, { needleRule }] = await Promise.all([
+  import('../signatures/loader.ts'),
+  import('../scanner/scan.ts'),
+  import('../yara/rule-source.ts'),
+]);
 const [cacheDir, concurrencyArg, ...paths] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg) || availableParallelism();
 const summary = await runScan({
   cacheUrl: `file://${cacheDir}`,
   cacheOptions: {},
   // BENCH_TRIVIAL=1: one rare needle, to see the pipeline's ceiling without matching cost.
-  ruleSources: process.env['BENCH_TRIVIAL'] ? [needleRule('vendorscan-not-there-9f2c', 1)] : loadSignatures(DEFAULT_SIGNATURES_DIR).sources,
+  // Not compiled here first: the CLI does that while its store opens, off the scan's path.
+  ruleSources: process.env['BENCH_TRIVIAL'] ? [needleRule('vendorscan-not-there-9f2c', 1)] : loadSignatures(DEFAULT_SIGNATURES_DIR, { compile: false }).sources,
   binaryOnly: true,
   matchOptions: {},
   decompress: {},

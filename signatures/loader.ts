@@ -72,7 +72,12 @@ export function ruleMetas(sources: RuleSource[]): Map<string, MetaValues> {
   return metas;
 }
 
-export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureSet {
+/**
+ * The signature files of `dir`, their rules' metadata checked. They are also compiled, to refuse a
+ * rule YARA-X cannot compile before any work begins, unless `compile` is false: for a caller whose
+ * scan threads compile them first anyway (their compiler's error then stops the scan).
+ */
+export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR, { compile = true }: { compile?: boolean } = {}): SignatureSet {
   let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.yar')).sort();
@@ -82,7 +87,7 @@ export function loadSignatures(dir: string = DEFAULT_SIGNATURES_DIR): SignatureS
   if (files.length === 0) throw new SignatureError(`signature folder ${dir} has no .yar files`);
   const sources = files.map((f) => ({ origin: path.join(dir, f), text: readFileSync(path.join(dir, f), 'utf8') }));
   try {
-    compileRules(sources);
+    if (compile) compileRules(sources);
   } catch (err) {
     if (err instanceof RuleCompileError) throw new SignatureError(err.message);
     throw err;

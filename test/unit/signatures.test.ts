@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync, readFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSignatures, ruleMetas, SignatureError, DEFAULT_SIGNATURES_DIR } from '../../signatures/loader.ts';
-import { compileRules } from '../../yara/rules.ts';
+import { compileRules, RuleCompileError } from '../../yara/rules.ts';
 import { FileMatcher } from '../../yara/file-matcher.ts';
 import { fileFindings } from '../../signatures/file-findings.ts';
 import { isBinaryObject } from '../../signatures/binary-object.ts';
@@ -129,6 +129,13 @@ describe('loading signatures', () => {
     const dir = folderWith('bad.yar', 'rule r {\n  strings:\n    $a = "x"\n  condition:\n    $a and\n}\n');
     expect(() => loadSignatures(dir)).toThrow(SignatureError);
     expect(() => loadSignatures(dir)).toThrow(new RegExp(`${dir}/bad\\.yar:6:1: syntax error`));
+  });
+  it('uncompiled (compile: false), a rule YARA-X refuses is left to whoever compiles next; its metadata is still checked', () => {
+    const dir = folderWith('bad.yar', rule(good, '$ver = "x1.2.3"\n    $other = { 4e zz }'));
+    expect(() => loadSignatures(dir)).toThrow(SignatureError);
+    expect(loadSignatures(dir, { compile: false }).rules.get('r')).toMatchObject({ library: 'libfoo' });
+    expect(() => compileRules(loadSignatures(dir, { compile: false }).sources)).toThrow(RuleCompileError);
+    expect(() => loadSignatures(folderWith('m.yar', rule('    evidence = "x"\n    confidence = "high"')), { compile: false })).toThrow(/meta library is missing/);
   });
   it('missing or bad meta names file and rule', () => {
     expect(() => loadSignatures(folderWith('m.yar', rule('    evidence = "x"\n    confidence = "high"')))).toThrow(/m\.yar: rule r: meta library is missing/);
