@@ -2,7 +2,7 @@
 // The `vendorscan` command. Node ≥ 24 runs the TypeScript sources directly (type stripping), so
 // there is no build step and no transpiler between a checkout and a scan.
 //
-// Two start-up costs are dealt with here (docs/notes/performance.md has the figures):
+// Two start-up costs are dealt with here (docs/performance.md has the figures):
 // - Node's compile cache keeps the stripped and compiled modules on disk (NODE_COMPILE_CACHE, else
 //   Node's default folder under the temp dir): `scan --help` 0.45 s → 0.19 s. The folder is passed
 //   on to worker threads through NODE_COMPILE_CACHE.
