@@ -56,7 +56,8 @@ export class FileBinaryCache implements BinaryCache {
       fd = openSync(this.inside(file), OPEN_FLAGS);
     } catch (err) {
       if (err instanceof CacheError) throw err;
-      throw new CacheError(`NAR ${info.url} is missing from ${this.dir}`, this.url, false, 404);
+      if ((err as { code?: string }).code === 'ENOENT') throw new CacheError(`NAR ${info.url} is missing from ${this.dir}`, this.url, false, 404);
+      throw new CacheError(`cannot open NAR ${info.url} in ${this.dir}: ${(err as Error).message}`, this.url, false);
     }
     let streamed = false;
     try {

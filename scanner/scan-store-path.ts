@@ -103,13 +103,15 @@ const SMALL_NAR_BYTES = 256 * 1024;
 async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
   const where = `narinfo of ${info.storePath}`;
   const compression = parseCompression(info.compression, where);
-  const download = await deps.cache.openNar(info);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
   const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles, {
     layers: archiveLayerDecoders(deps.decompress?.maxWindowBytes),
   });
   const parser = new NarParser(visitor);
   const integrity = new NarIntegrity();
+  // Opened last: from here on the body is released in the finally below, whatever throws (a
+  // malformed FileHash threw in between and left a file cache's descriptor open for good).
+  const download = await deps.cache.openNar(info);
 
   async function* counted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
     for await (const chunk of body) {

@@ -5,7 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needleScan } from '../helpers/needle-scan.ts';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { scanStorePath } from '../../scanner/scan-store-path.ts';
+import { FileMatcher } from '../../yara/file-matcher.ts';
+import { compileRules } from '../../yara/rules.ts';
+import { needleRule } from '../../yara/rule-source.ts';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { HttpBinaryCache } from '../../cache/http-binary-cache.ts';
@@ -196,6 +200,27 @@ describe('file:// symlinks (L6)', () => {
     await expect(cache.narInfo(HASH('8'))).rejects.toThrow(/\.narinfo is not a regular file/);
     const info = await cache.narInfo(HASH('9'));
     await expect(cache.openNar(info!)).rejects.toThrow(/fifo\.nar\.xz is not a regular file/);
+  });
+  it('a malformed FileHash fails its path and leaves no file descriptor open', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-filehash-cache-'));
+    mkdirSync(path.join(dir, 'nar'));
+    writeFileSync(path.join(dir, 'nar', 'large.nar.xz'), randomBytes(WHOLE_NAR_BYTES + 1));
+    const hashes = ['c', 'd', 'e'].map(HASH);
+    for (const h of hashes) writeFileSync(path.join(dir, `${h}.narinfo`), `${narInfo(h, 'nar/large.nar.xz')}FileHash: x\n`);
+    const deps = {
+      cache: new FileBinaryCache(`file://${dir}`),
+      matcher: new FileMatcher(compileRules([needleRule('unused-needle', 1)])),
+      binaryOnly: false,
+      toFindings: () => [],
+    };
+    const openFds = (): number => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    for (const h of hashes) {
+      const result = await scanStorePath(`/nix/store/${h}-x`, deps);
+      expect(result.status).toBe('failed');
+      expect(result.reason).toMatch(/"x"|FileHash|hash/i);
+    }
+    expect(openFds()).toBeLessThanOrEqual(before);
   });
   it('reads a small NAR whole and streams a large one, byte for byte', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-file-cache-'));
