@@ -100,8 +100,9 @@ export async function runScan(request: ScanRequest): Promise<ScanSummary> {
     progress.elapsedMs = Date.now() - started;
     onProgress?.(progress);
   };
-  // The threads start when the first path needs them: a run whose paths all settle without a
-  // download (unchanged NARs, not in cache) never loads YARA-X or compiles the rules twice.
+  // The threads start when the first path needs them (or were started ahead by the caller, and are
+  // stopped unused): a run whose paths all settle without a download (unchanged NARs, not in
+  // cache) scans with no thread.
   let pool: Promise<ScanThreadPool> | null = null;
   let startupMs = 0;
   const threadPool = (): Promise<ScanThreadPool> => {
