@@ -202,12 +202,12 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     try {
       const opened = await opening;
       handedOver = true;
-      return await scanWith(startedThreads, opened?.store ?? null, opened?.db ?? null);
+      return await scanWith(opened?.store ?? null, opened?.db ?? null);
     } finally {
       await startedThreads?.release();
     }
 
-    async function scanWith(startedThreads: InstanceType<typeof StartedScanThreads> | undefined, store: Store | null, db: Database | null): Promise<number> {
+    async function scanWith(store: Store | null, db: Database | null): Promise<number> {
       // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
       if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
       const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
