@@ -13,6 +13,7 @@ import type { ScanRequest, ScanSummary } from '../scanner/scan.ts';
 import type { ScanThreadConfig } from '../scanner/scan-thread-protocol.ts';
 import type { RunSource } from '../store/runs.ts';
 import type { Database } from '../store/database.ts';
+import type { ProcessOwner } from '../store/owners.ts';
 import type { StoreLocation } from '../store/migrate.ts';
 import { describeStore, loadConfig, DEFAULT_CACHE } from '../services/config.ts';
 import type { FileFinding } from '../scanner/path-result.ts';
@@ -208,80 +209,93 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
     }
 
     async function scanWith(store: Store | null, db: Database | null): Promise<number> {
-      // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
-      if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
-      const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
-      let resume: { settled: ReadonlySet<string> } | undefined;
-      if (db && store && resumeId !== null) {
-        const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest).catch(async (err: unknown) => {
-          await db.close();
-          throw err;
-        });
-        // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
-        if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
-        resume = { settled: reopened.settled };
-        if (sourcesGiven === 0) {
-          const src = reopened.run.source;
-          if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
-          else if (reopened.pending.length > 0) paths = reopened.pending;
-          else {
-            await db.close();
-            throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
+      // The owner (PostgreSQL) and the database are released on every way out, once: a run that
+      // could not be created or claimed left the pool and the heartbeat open, and the process never exited.
+      let owner: ProcessOwner | null = null;
+      let released = false;
+      const release = async (): Promise<void> => {
+        if (released) return;
+        released = true;
+        try {
+          await owner?.close();
+        } finally {
+          await db?.close();
+        }
+      };
+      try {
+        return await scanStored();
+      } finally {
+        await release();
+      }
+
+      async function scanStored(): Promise<number> {
+        // On PostgreSQL, runs of processes that stopped beating are interrupted first (a run killed with -9 can then be resumed).
+        if (db && store && db.kind === 'postgres') await store.interruptDeadOwners(db);
+        const source: RunSource = v.channel ? { kind: 'channel', channel: v.channel, label: `channel ${v.channel}` } : v.paths ? { kind: 'paths', label: `paths from ${v.paths}` } : { kind: 'path', label: (v.path ?? []).join(' ') };
+        let resume: { settled: ReadonlySet<string> } | undefined;
+        if (db && store && resumeId !== null) {
+          const reopened = await store.reopenInterruptedRun(db, resumeId, rulesetDigest);
+          // The store keeps the cache URL without credentials: the configured one, when it is the same cache, keeps them.
+          if (redactUrl(cacheUrl) !== reopened.run.cacheUrl) cacheUrl = reopened.run.cacheUrl;
+          resume = { settled: reopened.settled };
+          if (sourcesGiven === 0) {
+            const src = reopened.run.source;
+            if (src.kind === 'channel' && src.channel) paths = await channelPaths(src.channel);
+            else if (reopened.pending.length > 0) paths = reopened.pending;
+            else {
+              throw new UsageError(`run ${resumeId} was started from a path list, which the store did not keep: give the same --path or --paths again`);
+            }
           }
         }
+        await checkCacheOpens(cacheUrl, cacheOptions);
+        const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
+        // This process owns its run while it scans, and beats: if it dies, another process marks the run interrupted.
+        owner = db && store && runId !== null && db.kind === 'postgres' ? await store.startOwner(db, { intervalMs: config.heartbeatMs, command: 'scan', onEvent: (m) => io.stderr.write(`vendorscan: ${m}\n`) }) : null;
+        if (owner && runId !== null) await owner.claimRun(runId);
+        const request: ScanRequest = {
+          ...threadConfig,
+          cacheUrl,
+          ...(startedThreads ? { startedThreads } : {}),
+          paths,
+          concurrency,
+          threads,
+          onProgress: (p) => bar?.update(p),
+          onResult: (r) => {
+            if (r.linkedNarScan !== undefined) reused++;
+            const reported = judge(r.findings);
+            if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
+            if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
+            else findings.push(...reported);
+          },
+        };
+        let summary: ScanSummary;
+        let coverage: RunCoverage | null = null;
+        try {
+          summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
+          if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
+        } finally {
+          await release();
+        }
+        bar?.clear();
+        if (format === 'table') io.stdout.write(findingsTable(findings));
+        else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
+        io.stderr.write(summaryText(summary, reused));
+        if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
+        if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
+        if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
+          io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
+          return 1;
+        }
+        if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
+          io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
+          return 1;
+        }
+        if (failOn && matchedFailOn > 0) {
+          io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
+          return 3;
+        }
+        return 0;
       }
-      await checkCacheOpens(cacheUrl, cacheOptions).catch(async (err: unknown) => {
-        await db?.close();
-        throw err;
-      });
-      const runId = db && store ? (resumeId ?? (await store.createRun(db, { source, cacheUrl: redactUrl(cacheUrl), rulesetDigest, kind: ruleSources.binaryOnly ? 'library-scan' : 'adhoc-scan' }))) : null;
-      // This process owns its run while it scans, and beats: if it dies, another process marks the run interrupted.
-      const owner = db && store && runId !== null && db.kind === 'postgres' ? await store.startOwner(db, { intervalMs: config.heartbeatMs, command: 'scan', onEvent: (m) => io.stderr.write(`vendorscan: ${m}\n`) }) : null;
-      if (owner && runId !== null) await owner.claimRun(runId);
-      const request: ScanRequest = {
-        ...threadConfig,
-        cacheUrl,
-        ...(startedThreads ? { startedThreads } : {}),
-        paths,
-        concurrency,
-        threads,
-        onProgress: (p) => bar?.update(p),
-        onResult: (r) => {
-          if (r.linkedNarScan !== undefined) reused++;
-          const reported = judge(r.findings);
-          if (failOn) matchedFailOn += reported.filter((f) => f.triage === undefined && matchesFailOn(failOn, f)).length;
-          if (format === 'jsonl') for (const f of reported) io.stdout.write(jsonlLine(rowFromFinding(f), runId, { matches: f.matches }));
-          else findings.push(...reported);
-        },
-      };
-      let summary: ScanSummary;
-      let coverage: RunCoverage | null = null;
-      try {
-        summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
-        if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
-      } finally {
-        await owner?.close();
-        await db?.close();
-      }
-      bar?.clear();
-      if (format === 'table') io.stdout.write(findingsTable(findings));
-      else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
-      io.stderr.write(summaryText(summary, reused));
-      if (suppressed > 0) io.stderr.write(`${suppressed} finding${suppressed === 1 ? '' : 's'} suppressed by triage${includeSuppressed ? ' (shown)' : ' (--include-suppressed shows them)'}.\n`);
-      if (runId !== null) io.stderr.write(`Stored as run ${runId} (${ruleSources.binaryOnly ? 'a library scan' : 'an ad-hoc scan: never the answer of `query`'}) in ${describeStore(config)}.\n`);
-      if (summary.failed > 0 && !(v['allow-failures'] && summary.scanned > 0)) {
-        io.stderr.write(`${summary.failed} store path${summary.failed === 1 ? '' : 's'} failed: exit code 1${summary.scanned > 0 ? ' (--allow-failures accepts a partial scan)' : ''}.\n`);
-        return 1;
-      }
-      if (summary.scanned === 0 && summary.notInCache === summary.total && summary.total > 0) {
-        io.stderr.write(`None of the ${summary.total} store paths is in ${redactUrl(cacheUrl)}: nothing was scanned.\n`);
-        return 1;
-      }
-      if (failOn && matchedFailOn > 0) {
-        io.stderr.write(`--fail-on ${failOn}: ${matchedFailOn} finding${matchedFailOn === 1 ? '' : 's'} matched: exit code 3.\n`);
-        return 3;
-      }
-      return 0;
     }
   } finally {
     if (!handedOver) await (await opening?.catch(() => null))?.db.close();

@@ -287,6 +287,38 @@ describe('runs of a dead process on PostgreSQL (M8)', () => {
     }
   }, 60_000);
 
+  it('a scan whose run cannot be created or claimed says why, exits, and leaves no owner behind', async () => {
+    const t = await freshPostgres();
+    try {
+      await migrate(t.db);
+      const demo = path.join(repo, 'examples', 'demo-cache');
+      const env = { ...process.env, ...t.env, VENDORSCAN_HEARTBEAT_MS: '200' };
+      const scan = async (): Promise<{ status: number | null; stderr: string }> => {
+        // Bounded: a scan that kept its connections or its heartbeat would never exit.
+        const child = spawn(process.execPath, [bin, 'scan', '--cache', demo, '--paths', path.join(demo, 'store-paths.txt')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+        clearTimeout(guard);
+        return { status, stderr };
+      };
+      await t.db.exec(`CREATE FUNCTION refuse_runs() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'runs refused by the test (%)', TG_OP; END $$;
+        CREATE TRIGGER refuse_insert BEFORE INSERT ON runs FOR EACH ROW EXECUTE FUNCTION refuse_runs();`);
+      const notCreated = await scan();
+      expect(notCreated.stderr).toMatch(/runs refused by the test \(INSERT\)/);
+      expect(notCreated.status).toBe(1);
+      // The run is created, then claiming it (setting its owner) fails: the owner this process registered goes with it.
+      await t.db.exec(`DROP TRIGGER refuse_insert ON runs;
+        CREATE TRIGGER refuse_owner BEFORE UPDATE OF owner ON runs FOR EACH ROW WHEN (NEW.owner IS NOT NULL) EXECUTE FUNCTION refuse_runs();`);
+      const notClaimed = await scan();
+      expect(notClaimed.stderr).toMatch(/runs refused by the test \(UPDATE\)/);
+      expect(notClaimed.status).toBe(1);
+      expect((await t.db.query('SELECT owner FROM process_owners')).rows).toEqual([]);
+    } finally {
+      await t.drop();
+    }
+  }, 150_000);
 });
 
 describe('retried jobs (L7)', () => {
