@@ -34,6 +34,13 @@ export const MAX_NARINFO_BYTES = 1024 * 1024;
 export interface NarDownload {
   body: AsyncIterable<Uint8Array>;
   size: number | null;
+  /**
+   * When the body is an open regular file (a file:// cache): its descriptor, positioned at the
+   * start, for a reader that takes one (a decompressor process, as its stdin); and the same bytes
+   * as views of one reused buffer, for whoever only looks at them meanwhile (hashes, checks).
+   * Both are valid until `body` ends or is destroyed, which closes the file; `body` need not be read.
+   */
+  file?: { fd: number; chunks(): AsyncIterable<Uint8Array> };
 }
 
 export interface BinaryCache {

@@ -64,7 +64,9 @@ export class FileBinaryCache implements BinaryCache {
       const size = this.regularFileSize(fd, file);
       if (size <= WHOLE_NAR_BYTES) return { body: once(readWhole(fd, size, file, this.url)), size };
       streamed = true;
-      return { body: createReadStream('', { fd, highWaterMark: WHOLE_NAR_BYTES }), size };
+      // `start: 0`: positional reads, which leave the offset at 0 for whoever else reads `fd`.
+      const chunks = (): AsyncIterable<Uint8Array> => reusedChunks(fd, size, file, this.url);
+      return { body: createReadStream('', { fd, start: 0, highWaterMark: WHOLE_NAR_BYTES }), size, file: { fd, chunks } };
     } finally {
       if (!streamed) closeSync(fd);
     }
@@ -122,6 +124,30 @@ function readWhole(fd: number, size: number, file: string, url: string): Buffer 
   }
   if (at < size) throw new CacheError(`${file} shrank while being read (${at} of ${size} bytes)`, url, false);
   return buf;
+}
+
+/**
+ * `size` bytes of `fd` from its start, read positionally into one reused buffer: each chunk is a
+ * view that is valid only until the next one is asked for. For a reader that hashes and lets go,
+ * when a decompressor process reads the file itself: reading ahead of it into a new 1 MiB buffer
+ * per chunk left garbage faster than the collector freed it (+85 MB of peak RSS on the big-NAR
+ * bench). Each read is followed by a turn of the event loop, so the decompressor's output is
+ * taken in between.
+ */
+async function* reusedChunks(fd: number, size: number, file: string, url: string): AsyncGenerator<Uint8Array, void, undefined> {
+  const buf = Buffer.allocUnsafe(Math.min(size, WHOLE_NAR_BYTES));
+  for (let at = 0; at < size; ) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+    } catch (err) {
+      throw new CacheError(`cannot read ${file}: ${(err as Error).message}`, url, false);
+    }
+    if (n === 0) throw new CacheError(`${file} shrank while being read (${at} of ${size} bytes)`, url, false);
+    at += n;
+    yield buf.subarray(0, n);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 async function* once(chunk: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {

@@ -8,11 +8,10 @@ import { decompressWithTool } from './child-process.ts';
 import type { Compression } from '../nix/compression.ts';
 import { DecompressionError, type Engine } from './decompression-error.ts';
 import { decompressWithTransform } from './node-transform.ts';
-import { onPath, TOOLS, type NativeCodec } from './tools.ts';
+import { nativeCommand, nativeTool, type NativeCodec } from './tools.ts';
 import { decompressXzWasm } from './xz-wasm.ts';
 import { decompressZstdJs } from './zstd-js.ts';
 import { DEFAULT_MAX_WINDOW_BYTES, guarded } from './limits.ts';
-import type { Tool } from './child-process.ts';
 
 export { parseCompression, UnsupportedCompressionError, type Compression } from '../nix/compression.ts';
 export { DecompressionError, type Engine } from './decompression-error.ts';
@@ -31,7 +30,12 @@ export function engineFor(compression: Compression, options: DecompressOptions =
   if (compression === 'gzip' || compression === 'br') return 'native';
   if (prefer === 'js') return 'js';
   if (prefer === 'native') return 'native';
-  return onPath(TOOLS[compression].command) ? 'native' : 'js';
+  return nativeCommand(compression) !== null ? 'native' : 'js';
+}
+
+/** Whether `decompress` hands `inputFd` to a tool for `compression` (and only drains `source`, keeping none of its chunks). */
+export function readsInputFd(compression: Compression, options: DecompressOptions = {}): boolean {
+  return (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') && engineFor(compression, options) === 'native';
 }
 
 function jsDecoder(compression: NativeCodec, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
@@ -49,11 +53,18 @@ async function* passThrough(source: AsyncIterable<Uint8Array>): AsyncGenerator<U
   yield* source;
 }
 
-/** Decompresses `source` chunk by chunk. Errors in the compressed data raise DecompressionError; errors of `source` propagate unchanged. */
+/**
+ * Decompresses `source` chunk by chunk. Errors in the compressed data raise DecompressionError;
+ * errors of `source` propagate unchanged. `inputFd`: the same compressed bytes as an open regular
+ * file positioned at their start; a native tool then reads them from it, and `source` is still
+ * drained (what it does on the way, hashing and the front checks, runs) but not copied into the
+ * tool. Other engines ignore it. The descriptor must stay open until the first chunk is asked for.
+ */
 export function decompress(
   source: AsyncIterable<Uint8Array>,
   compression: Compression,
   options: DecompressOptions = {},
+  inputFd?: number,
 ): AsyncIterable<Uint8Array> {
   switch (compression) {
     case 'none':
@@ -68,22 +79,15 @@ export function decompress(
       const engine = engineFor(compression, options);
       const checked = guarded(source, compression, engine, options);
       if (engine === 'js') return jsDecoder(compression, checked);
-      const tool = TOOLS[compression];
-      if (!onPath(tool.command)) return missingTool(compression, tool.command);
-      return decompressWithTool(checked, compression, withMemoryLimit(compression, tool, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES));
+      const tool = nativeTool(compression, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES);
+      if (tool === null) return missingTool(compression);
+      return decompressWithTool(checked, compression, tool, inputFd);
     }
   }
 }
 
-/** The tool's own memory limit, matching the front check (which sees only what it can without decoding). */
-function withMemoryLimit(compression: NativeCodec, tool: Tool, maxWindow: number): Tool {
-  if (compression === 'zstd') return { ...tool, args: [...tool.args, `--memory=${maxWindow}`] };
-  // xz needs the dictionary plus a few MiB of decoder state.
-  if (compression === 'xz') return { ...tool, args: [...tool.args, `--memlimit-decompress=${maxWindow + 16 * 1024 * 1024}`] };
-  return tool;
-}
-
 // biome-ignore lint/correctness/useYield: a stream that fails on its first read, like the engines it stands for.
-async function* missingTool(compression: Compression, command: string): AsyncGenerator<Uint8Array, void, undefined> {
-  throw new DecompressionError(compression, 'native', `native engine requested but \`${command}\` is not on PATH`);
+async function* missingTool(compression: Compression): AsyncGenerator<Uint8Array, void, undefined> {
+  const wanted = compression === 'xz' ? '`xz` (or `zstd` with `prlimit`)' : `\`${compression}\``;
+  throw new DecompressionError(compression, 'native', `native engine requested but ${wanted} is not on PATH`);
 }

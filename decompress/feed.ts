@@ -1,5 +1,7 @@
 // Writes an async source into a Node writable with backpressure. Shared by the child-process and
-// node:zlib engines, whose decoders are a writable input side plus a readable output side.
+// node:zlib engines, whose decoders are a writable input side plus a readable output side. With
+// no writable, the decoder reads the same bytes itself (a child given the file as its stdin): the
+// source is only drained, so that what it does on the way (hashes, front checks) still runs.
 import type { Writable } from 'node:stream';
 
 export interface Feeding {
@@ -32,19 +34,19 @@ function drained(w: Writable): Promise<void> {
   });
 }
 
-export function feed(source: AsyncIterable<Uint8Array>, input: Writable, onSourceError: (error: unknown) => void): Feeding {
+export function feed(source: AsyncIterable<Uint8Array>, input: Writable | null, onSourceError: (error: unknown) => void): Feeding {
   let stopped = false;
   let failure: { error: unknown } | undefined;
   let bytes = 0;
   const done = (async () => {
     try {
       for await (const chunk of source) {
-        if (stopped || writableGone(input)) break;
+        if (stopped || (input !== null && writableGone(input))) break;
         if (chunk.byteLength === 0) continue;
         bytes += chunk.byteLength;
-        if (!input.write(chunk)) await drained(input);
+        if (input !== null && !input.write(chunk)) await drained(input);
       }
-      if (!stopped && !writableGone(input)) input.end();
+      if (input !== null && !stopped && !writableGone(input)) input.end();
     } catch (error) {
       failure = { error };
       if (!stopped) onSourceError(error);

@@ -6,7 +6,7 @@ import { CacheError, type BinaryCache } from '../cache/binary-cache.ts';
 import { backoffDelay, countingRetries, countRetry } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
-import { decompress, parseCompression, type DecompressOptions } from '../decompress/decompress.ts';
+import { decompress, parseCompression, readsInputFd, type DecompressOptions } from '../decompress/decompress.ts';
 import { archiveLayerDecoders } from '../decompress/archive-layers.ts';
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
@@ -123,9 +123,12 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   }
 
   try {
-      const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
+    const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
     const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
-    for await (const chunk of decompress(counted(download.body), compression, options)) {
+    // A file cache's NAR goes to a decompressor process as its stdin; counted() hashes the same bytes meanwhile.
+    const direct = download.file !== undefined && readsInputFd(compression, options) ? download.file : undefined;
+    const compressed = direct ? direct.chunks() : download.body;
+    for await (const chunk of decompress(counted(compressed), compression, options, direct?.fd)) {
       result.narBytes += chunk.length;
       // Past NarSize the NAR is wrong whatever follows: stop before hashing, parsing or scanning more.
       if (result.narBytes > info.narSize) throw new NarIntegrityError(`NarSize mismatch: narinfo says ${info.narSize} bytes, the NAR is longer (stopped after ${result.narBytes})`);

@@ -1,7 +1,7 @@
 // Decompression of real NARs written by real Nix (`nix copy --to file://…?compression=…`),
 // compared byte for byte with `nix-store --dump`, through both engines.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,9 @@ import {
   UnsupportedCompressionError,
   type Compression,
 } from '../../decompress/decompress.ts';
+import { nativeCommand } from '../../decompress/tools.ts';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
 type Engine = 'native' | 'js';
 const ENGINES: Engine[] = ['native', 'js'];
@@ -65,6 +68,19 @@ async function failure(run: Promise<unknown>): Promise<unknown> {
     return error;
   }
   return undefined;
+}
+
+/** Decodes `input` as xz in a process whose PATH holds only xz (no zstd): its error message, or "ok". */
+function withoutZstd(label: string, input: Buffer): string {
+  const bin = mkdtempSync(path.join(tmpdir(), 'vendorscan-only-xz-'));
+  symlinkSync('/usr/bin/xz', path.join(bin, 'xz'));
+  const file = path.join(bin, `${label}.xz`);
+  writeFileSync(file, input);
+  const script = `import { decompress } from ${JSON.stringify(path.join(repo, 'decompress', 'decompress.ts'))};
+import { readFileSync } from 'node:fs';
+async function* once() { yield readFileSync(${JSON.stringify(file)}); }
+try { for await (const _ of decompress(once(), 'xz', { prefer: 'native' })); console.log('ok'); } catch (e) { console.log(e.message); }`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: bin }, encoding: 'utf8' }).trim();
 }
 
 let nar: Buffer;
@@ -146,10 +162,25 @@ describe('bad input raises DecompressionError', () => {
     }
   }
 
-  it('quotes the tool: xz says the input ended', async () => {
+  it('quotes the tool: it says the input ended (zstd decodes xz here; xz where zstd cannot)', async () => {
     const input = compressed.get('xz')!;
+    expect(nativeCommand('xz')).toBe('zstd'); // Debian's zstd is built with liblzma, and prlimit is util-linux's
     const error = await failure(collect(decompress(chunked(input.subarray(0, 5000)), 'xz', { prefer: 'native' })));
-    expect((error as Error).message).toMatch(/xz -dc --memlimit-decompress=\d+ exited with status 1 after reading 5000 compressed bytes: xz: \(stdin\): Unexpected end of input$/);
+    expect((error as Error).message).toMatch(/^xz decompression \(native\) failed: zstd -dcq --no-asyncio \(data limited to \d+ bytes\) exited with status 1 after reading 5000 compressed bytes: zstd: .*premature lzma end$/);
+    const fallback = withoutZstd('truncated', input.subarray(0, 5000));
+    expect(fallback).toMatch(/^xz decompression \(native\) failed: xz -dc --memlimit-decompress=\d+ exited with status 1 after reading 5000 compressed bytes: xz: \(stdin\): Unexpected end of input$/);
+  });
+
+  it("holds a later stream's dictionary to the memory limit, past what the front check reads (each tool)", async () => {
+    // The front check reads the first block of the first stream; the second stream asks for 512 MiB.
+    const bomb = Buffer.concat([execFileSync('xz', ['-c', '-1'], { input: 'hi\n' }), execFileSync('xz', ['-c', '--lzma2=dict=512MiB'], { input: 'hi\n' })]);
+    const error = await failure(collect(decompress(chunked(bomb), 'xz', { prefer: 'native' })));
+    expect(error).toBeInstanceOf(DecompressionError);
+    expect((error as Error).message).toMatch(/exited with status 1 after reading \d+ compressed bytes: the stream needs more memory than the limit of 150994944 bytes \(VENDORSCAN_MAX_WINDOW plus 16777216 for the decoder\)$/);
+    expect(withoutZstd('bomb', bomb)).toMatch(/xz -dc --memlimit-decompress=150994944 exited with status 1 .*: xz: \(stdin\): Memory usage limit reached$/);
+    // Within the limit, both streams decode.
+    const fine = Buffer.concat([execFileSync('xz', ['-c', '-1'], { input: 'hi\n' }), execFileSync('xz', ['-c', '-9'], { input: 'there\n' })]);
+    expect((await collect(decompress(chunked(fine), 'xz', { prefer: 'native' }))).toString()).toBe('hi\nthere\n');
   });
 });
 
@@ -184,6 +215,49 @@ describe('source errors propagate unchanged', () => {
   }
 });
 
+describe('a native tool given the compressed file as its stdin', () => {
+  for (const c of ['xz', 'zstd', 'bzip2'] as const) {
+    it(`${c}: reads the file itself; the source is drained for its checks, not copied in`, async () => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-fd-')), `nar.${c}`);
+      writeFileSync(file, compressed.get(c)!);
+      // The source stands for the checks on the way: garbage the tool never sees, counted as it is pulled.
+      let drained = 0;
+      async function* observed(): AsyncGenerator<Uint8Array> {
+        for await (const chunk of chunked(Buffer.alloc(200_000, 0x55), randomSizes(5, 50_000))) {
+          drained += chunk.length;
+          yield chunk;
+        }
+      }
+      const fd = openSync(file, 'r');
+      try {
+        expect((await collect(decompress(observed(), c, { prefer: 'native' }, fd))).equals(nar)).toBe(true);
+      } finally {
+        closeSync(fd);
+      }
+      expect(drained).toBe(200_000);
+    });
+  }
+  it("the source's error (a failed hash, a refused header) stops the tool and is the one reported", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-fd-')), 'nar.xz');
+    writeFileSync(file, compressed.get('xz')!);
+    // biome-ignore lint/correctness/useYield: a source that fails on its first read.
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      throw new Error('FileHash mismatch (test)');
+    }
+    const fd = openSync(file, 'r');
+    try {
+      await expect(collect(decompress(failing(), 'xz', { prefer: 'native' }, fd))).rejects.toThrow('FileHash mismatch (test)');
+      // The front check still reads the drained bytes: a dictionary over the limit is refused.
+      const err = await failure(collect(decompress(chunked(compressed.get('xz')!), 'xz', { prefer: 'native', maxWindowBytes: 1024 }, fd)));
+      expect(err).toBeInstanceOf(DecompressionError);
+      expect(String(err)).toMatch(/dictionary, over the limit of 1024 bytes/);
+    } finally {
+      closeSync(fd);
+    }
+    expect(children(nativeCommand('xz') ?? 'xz')).toEqual([]);
+  });
+});
+
 /** Children of this process running `command`, with their ps state (Z = zombie). */
 function children(command: string): string[] {
   const ps = spawnSync('ps', ['-o', 'pid=,stat=,comm=', '--ppid', String(process.pid)], { encoding: 'utf8' });
@@ -205,11 +279,11 @@ describe('early stop by the consumer', () => {
       let seen = 0;
       for await (const chunk of decompress(source(), c, { prefer: 'native' })) {
         seen += chunk.length;
-        expect(children(c)).toHaveLength(1); // the tool is running now
+        expect(children(nativeCommand(c) ?? c)).toHaveLength(1); // the tool is running now
         break;
       }
       expect(seen).toBeGreaterThan(0);
-      expect(children(c)).toEqual([]); // gone: neither running nor a zombie
+      expect(children(nativeCommand(c) ?? c)).toEqual([]); // gone: neither running nor a zombie
       await new Promise((r) => setTimeout(r, 50));
       expect(sourceClosed).toBe(true);
     });

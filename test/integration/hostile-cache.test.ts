@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needleScan } from '../helpers/needle-scan.ts';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { scanStorePath } from '../../scanner/scan-store-path.ts';
 import { FileMatcher } from '../../yara/file-matcher.ts';
 import { compileRules } from '../../yara/rules.ts';
@@ -18,7 +18,7 @@ import { parseNetrc } from '../../cache/netrc.ts';
 import { addToStore, makeBinaryCache, readNarInfoText } from '../helpers/nix.ts';
 import { loadConfig } from '../../services/config.ts';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 const HASH = (c: string): string => c.repeat(32);
 let storePath: string;
@@ -221,6 +221,69 @@ describe('file:// symlinks (L6)', () => {
       expect(result.reason).toMatch(/"x"|FileHash|hash/i);
     }
     expect(openFds()).toBeLessThanOrEqual(before);
+  });
+  it("hands a large NAR's descriptor over at offset 0, however far its body has been read", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-fd-cache-'));
+    mkdirSync(path.join(dir, 'nar'));
+    const large = randomBytes(WHOLE_NAR_BYTES * 3);
+    writeFileSync(path.join(dir, 'nar', 'large.nar'), large);
+    writeFileSync(path.join(dir, `${HASH('f')}.narinfo`), narInfo(HASH('f'), 'nar/large.nar'));
+    const cache = new FileBinaryCache(`file://${dir}`);
+    const download = await cache.openNar((await cache.narInfo(HASH('f')))!);
+    expect(download.file?.fd).toBeTypeOf('number');
+    const reader = download.body[Symbol.asyncIterator]();
+    const first = await reader.next();
+    expect(first.done).toBe(false);
+    // A decompressor given the descriptor reads from its offset: still the start of the file.
+    const head = Buffer.alloc(64);
+    expect(readSync(download.file!.fd, head, 0, head.length, null)).toBe(head.length);
+    expect(head.equals(large.subarray(0, head.length))).toBe(true);
+    // The same bytes for a reader that only looks: views of one buffer, the whole file in order.
+    const seen = createHash('sha256');
+    const views = new Set<ArrayBufferLike>();
+    for await (const chunk of download.file!.chunks()) {
+      seen.update(chunk);
+      views.add(chunk.buffer);
+    }
+    expect(seen.digest('hex')).toBe(createHash('sha256').update(large).digest('hex'));
+    expect(views.size).toBe(1);
+    await reader.return?.();
+    // A small NAR is read whole and closed at once: no descriptor to hand over.
+    writeFileSync(path.join(dir, 'nar', 'small.nar'), randomBytes(100));
+    writeFileSync(path.join(dir, `${HASH('g')}.narinfo`), narInfo(HASH('g'), 'nar/small.nar'));
+    expect((await cache.openNar((await cache.narInfo(HASH('g')))!)).file).toBeUndefined();
+  });
+  it('a large xz NAR read by the xz process itself is still checked against its FileHash and NarHash', async () => {
+    // Incompressible content: the xz NAR is over WHOLE_NAR_BYTES, so it is streamed and its file handed to xz.
+    const needle = 'vendorscan-fd-needle-4e1d';
+    const big = addToStore('fd-handover-1.0', { 'blob.bin': Buffer.concat([randomBytes(WHOLE_NAR_BYTES * 2), Buffer.from(needle)]) });
+    const dir = makeBinaryCache([big], 'xz');
+    const text = readNarInfoText(dir, big);
+    const narFile = path.join(dir, /^URL: (.*)$/m.exec(text)?.[1] ?? '');
+    expect(statSync(narFile).size).toBeGreaterThan(WHOLE_NAR_BYTES);
+    const deps = {
+      cache: new FileBinaryCache(`file://${dir}`),
+      matcher: new FileMatcher(compileRules([needleRule(needle, 1)])),
+      binaryOnly: false,
+      decompress: { prefer: 'native' as const },
+      toFindings: (_: string, files: { file: string }[]) => {
+        hitFiles.push(...files.map((f) => f.file));
+        return [];
+      },
+    };
+    const hitFiles: string[] = [];
+    const good = await scanStorePath(big, deps);
+    expect(good.status, good.reason).toBe('scanned');
+    expect(hitFiles).toEqual(['blob.bin']);
+    expect(good.downloadedBytes).toBe(statSync(narFile).size);
+    const narInfoPath = path.join(dir, `${path.basename(big).slice(0, 32)}.narinfo`);
+    const wrongFileHash = text.replace(/^FileHash: sha256:.*$/m, `FileHash: sha256:${'1'.repeat(52)}`);
+    writeFileSync(narInfoPath, wrongFileHash);
+    const bad = await scanStorePath(big, deps);
+    expect(bad.status).toBe('failed');
+    expect(bad.reason).toMatch(/FileHash mismatch: narinfo says sha256:1{52}/);
+    writeFileSync(narInfoPath, text.replace(/^NarHash: sha256:.*$/m, `NarHash: sha256:${'1'.repeat(52)}`));
+    expect((await scanStorePath(big, deps)).reason).toMatch(/NarHash mismatch: narinfo says sha256:1{52}/);
   });
   it('reads a small NAR whole and streams a large one, byte for byte', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-file-cache-'));
