@@ -5,9 +5,10 @@
 //
 // When the compressed bytes are an open regular file (a file:// cache), the child gets that file
 // as its stdin and reads it itself; `source` (the same bytes, read positionally) is then only
-// drained for the hashes and checks it runs on the way. Writing a 300 MB NAR's 81 MB of xz into
-// the child's stdin socket cost this process 0.5-0.6 CPU-s and the child ~0.6 more (a wake-up per
-// socket buffer on each side); reading a file does not (docs/performance.md).
+// drained for the hashes and checks it runs on the way. Writing a 297 MB NAR's 81 MB of xz into
+// the child's stdin socket cost this process 0.5-0.6 CPU-s and the child ~0.6 more on a slower VM
+// (a wake-up per socket buffer on each side); the big-NAR bench took 0.25 CPU-s less for 696 MB
+// on a faster one (docs/performance.md).
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Compression } from '../nix/compression.ts';

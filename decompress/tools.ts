@@ -4,8 +4,9 @@
 // xz is decoded by `zstd` when zstd can (Debian's and most distributions' zstd is built with
 // liblzma: the same decoder as `xz`), run under `prlimit --data`. `xz -dc` writes its output 8 KiB
 // at a time, so a 297 MB NAR was ~35,000 reads of a socket for this process, each a wake-up on
-// both sides; zstd writes 128 KiB (~4,900 reads). Measured on the big-NAR bench: 0.7 CPU-s less
-// per 696 MB, and 0.4 fewer per 297 MB in a bare pipe (docs/performance.md). zstd gives liblzma no
+// both sides; zstd writes 128 KiB (~4,900 reads). Measured: 0.7 CPU-s less per 297 MB in a bare
+// pipe (4.5-4.7 vs 3.8-3.9 s for decoder and reader), 0.7 less per 696 MB in the big-NAR bench,
+// though zstd's own decoding takes ~2 % more (docs/performance.md). zstd gives liblzma no
 // memory limit of its own (xz had --memlimit-decompress), so the kernel's data-segment limit
 // (RLIMIT_DATA, which counts the dictionary's anonymous mapping) stands in for it: a stream that
 // asks for more fails with liblzma's "decoding error 5" (LZMA_MEM_ERROR), said in our words.
