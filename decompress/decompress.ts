@@ -15,12 +15,15 @@ import { DEFAULT_MAX_WINDOW_BYTES, guarded } from './limits.ts';
 
 export { parseCompression, UnsupportedCompressionError, type Compression } from '../nix/compression.ts';
 export { DecompressionError, type Engine } from './decompression-error.ts';
+export { readOffset } from './child-process.ts';
 
 export interface DecompressOptions {
   /** native: system tool, error if missing; js: in-process decoder; auto (default): native when on PATH. */
   prefer?: 'native' | 'js' | 'auto';
   /** The largest zstd window / xz dictionary a stream may ask for (default 128 MiB): checked before any decoder runs. */
   maxWindowBytes?: number;
+  /** xz natively with `xz` itself, not zstd: the second try when zstd refused a stream (see xzSecondTry). */
+  plainXz?: boolean;
 }
 
 /** The engine `decompress` will use for `compression` (gzip/br are node:zlib, counted as native). */
@@ -30,12 +33,24 @@ export function engineFor(compression: Compression, options: DecompressOptions =
   if (compression === 'gzip' || compression === 'br') return 'native';
   if (prefer === 'js') return 'js';
   if (prefer === 'native') return 'native';
-  return nativeCommand(compression) !== null ? 'native' : 'js';
+  return nativeCommand(compression, options.plainXz) !== null ? 'native' : 'js';
 }
 
 /** Whether `decompress` hands `inputFd` to a tool for `compression` (and only drains `source`, keeping none of its chunks). */
 export function readsInputFd(compression: Compression, options: DecompressOptions = {}): boolean {
   return (compression === 'xz' || compression === 'zstd' || compression === 'bzip2') && engineFor(compression, options) === 'native';
+}
+
+/**
+ * The options for decoding again with `xz` itself, when `error` came from zstd decoding xz and
+ * `xz` is on PATH; else null. zstd and xz do not refuse the same streams (zstd takes no stream
+ * padding after an xz stream; a hard RLIMIT_DATA under the limit stops prlimit), so a stream zstd
+ * refused is decoded again by xz: what fails, fails as xz says. Only failures pay for it.
+ */
+export function xzSecondTry(error: unknown, options: DecompressOptions = {}): DecompressOptions | null {
+  if (!(error instanceof DecompressionError) || error.compression !== 'xz' || error.engine !== 'native') return null;
+  if (options.plainXz || nativeCommand('xz') !== 'zstd' || nativeCommand('xz', true) !== 'xz') return null;
+  return { ...options, plainXz: true };
 }
 
 function jsDecoder(compression: NativeCodec, source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
@@ -79,7 +94,7 @@ export function decompress(
       const engine = engineFor(compression, options);
       const checked = guarded(source, compression, engine, options);
       if (engine === 'js') return jsDecoder(compression, checked);
-      const tool = nativeTool(compression, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES);
+      const tool = nativeTool(compression, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES, options.plainXz);
       if (tool === null) return missingTool(compression);
       return decompressWithTool(checked, compression, tool, inputFd);
     }

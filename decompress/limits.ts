@@ -166,6 +166,9 @@ export async function* xzDictionaryGuard(source: AsyncIterable<Uint8Array>, maxD
   for await (const chunk of source) {
     if (!checked) {
       head = Buffer.concat([head, chunk]);
+      // Not xz at all: refused here, whichever engine. zstd (decoding xz natively) would also
+      // take a zstd, gzip or lz4 frame, which neither xz nor the in-process decoder does.
+      if (!startsLikeXz(head)) throw new DecompressionError('xz', engine, 'file format not recognized: the stream does not begin with the xz magic bytes');
       const verdict = xzFirstDictionary(head);
       if (verdict !== 'more') {
         checked = true;
@@ -176,6 +179,14 @@ export async function* xzDictionaryGuard(source: AsyncIterable<Uint8Array>, maxD
     }
     yield chunk;
   }
+}
+
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+
+/** Whether `b` begins with the xz magic, or with as much of it as it holds. */
+function startsLikeXz(b: Uint8Array): boolean {
+  for (let i = 0; i < Math.min(b.length, XZ_MAGIC.length); i++) if (b[i] !== XZ_MAGIC[i]) return false;
+  return true;
 }
 
 /** The dictionary size, 'more' if the header is not complete yet, or null when it cannot be read (the decoder decides). */

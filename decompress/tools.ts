@@ -58,15 +58,26 @@ function zstdDecodesXz(): boolean {
   return zstdXz;
 }
 
-/** The program the native engine runs for `codec` (xz: zstd when it can, else xz), or null when none is on PATH. */
-export function nativeCommand(codec: NativeCodec): string | null {
-  if (codec === 'xz' && zstdDecodesXz()) return 'zstd';
+/**
+ * The program the native engine runs for `codec` (xz: zstd when it can, else xz), or null when
+ * none is on PATH. `plainXz`: xz itself, as the second try after zstd failed (see decompress.ts).
+ */
+export function nativeCommand(codec: NativeCodec, plainXz = false): string | null {
+  if (codec === 'xz' && !plainXz && zstdDecodesXz()) return 'zstd';
   return onPath(codec) ? codec : null;
 }
 
+/** liblzma's status codes as zstd prints them ("lzma_code decoding error 9"), in xz's words. */
+const LZMA_ERRORS: Record<string, string> = {
+  '7': 'file format not recognized',
+  '8': 'unsupported options',
+  '9': 'compressed data is corrupt',
+  '10': 'unexpected end of input',
+};
+
 /** The native engine's command line for `codec`, with a memory limit matching the front check's `maxWindow`; null when no tool is on PATH. */
-export function nativeTool(codec: NativeCodec, maxWindow: number): Tool | null {
-  const command = nativeCommand(codec);
+export function nativeTool(codec: NativeCodec, maxWindow: number, plainXz = false): Tool | null {
+  const command = nativeCommand(codec, plainXz);
   if (command === null) return null;
   const limit = maxWindow + DECODER_MARGIN;
   if (codec === 'zstd') return { command: 'zstd', args: ['-dc', `--memory=${maxWindow}`] };
@@ -76,6 +87,12 @@ export function nativeTool(codec: NativeCodec, maxWindow: number): Tool | null {
     command: 'prlimit',
     args: [`--data=${limit}`, 'zstd', ...ZSTD_XZ_ARGS],
     label: `zstd ${ZSTD_XZ_ARGS.join(' ')} (data limited to ${limit} bytes)`,
-    explain: (said) => (/decoding error 5\b/.test(said) ? `the stream needs more memory than the limit of ${limit} bytes (VENDORSCAN_MAX_WINDOW plus ${DECODER_MARGIN} for the decoder)` : said),
+    explain: (said) => {
+      if (/decoding error 5\b|Allocation error|not enough memory/.test(said)) return `the stream needs more memory than the limit of ${limit} bytes (VENDORSCAN_MAX_WINDOW plus ${DECODER_MARGIN} for the decoder)`;
+      const code = /lzma_code decoding error (\d+)/.exec(said)?.[1];
+      if (code !== undefined && LZMA_ERRORS[code]) return `${LZMA_ERRORS[code]} (${said})`;
+      if (/premature lzma end/.test(said)) return `unexpected end of input (${said})`;
+      return said;
+    },
   };
 }

@@ -6,7 +6,7 @@ import { CacheError, type BinaryCache } from '../cache/binary-cache.ts';
 import { backoffDelay, countingRetries, countRetry } from '../cache/retry.ts';
 import type { NarInfo } from '../nix/narinfo.ts';
 import { parseStorePath } from '../nix/store-path.ts';
-import { decompress, parseCompression, readsInputFd, type DecompressOptions } from '../decompress/decompress.ts';
+import { decompress, parseCompression, readOffset, readsInputFd, xzSecondTry, type DecompressOptions } from '../decompress/decompress.ts';
 import { archiveLayerDecoders } from '../decompress/archive-layers.ts';
 import { NarParser } from '../nix/nar.ts';
 import { NarIntegrity, NarIntegrityError, parseNixHash } from '../nix/hash.ts';
@@ -80,10 +80,19 @@ async function scanCounted(input: string, deps: ScanDeps, knownNarInfo?: NarInfo
 const BODY_RETRIES = 3;
 
 async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
+  let options = deps.decompress;
   for (let attempt = 0; ; attempt++) {
     try {
-      return await streamNar(info, deps, result);
+      return await streamNar(info, deps, result, options);
     } catch (err) {
+      // A stream zstd refused is decoded again by xz itself, which has the last word (decompress.ts).
+      const second = xzSecondTry(err, options);
+      if (second !== null) {
+        options = second;
+        result.downloadedBytes = 0;
+        result.narBytes = 0;
+        continue;
+      }
       if (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES) throw err;
       countRetry();
       result.downloadedBytes = 0;
@@ -100,7 +109,7 @@ async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathR
  */
 const SMALL_NAR_BYTES = 256 * 1024;
 
-async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
+async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, decompressOptions: DecompressOptions | undefined): Promise<FileHits[]> {
   const where = `narinfo of ${info.storePath}`;
   const compression = parseCompression(info.compression, where);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
@@ -123,10 +132,16 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
   }
 
   try {
-    const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && deps.decompress?.prefer !== 'native';
-    const options = small ? { ...deps.decompress, prefer: 'js' as const } : deps.decompress;
-    // A file cache's NAR goes to a decompressor process as its stdin; counted() hashes the same bytes meanwhile.
+    const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && decompressOptions?.prefer !== 'native';
+    const options = small ? { ...decompressOptions, prefer: 'js' as const } : decompressOptions;
+    // A file cache's NAR goes to a decompressor process as its stdin; counted() hashes the same
+    // bytes meanwhile, from a second read. The decompressor must read exactly what was hashed
+    // (checked below: a file that grew fails); a rewrite of the same length in between is caught
+    // by NarHash, which covers what was decoded (and is what a narinfo's signature covers).
     const direct = download.file !== undefined && readsInputFd(compression, options) ? download.file : undefined;
+    if (direct && info.fileSize !== undefined && download.size !== info.fileSize) {
+      throw new Error(`FileSize mismatch: narinfo says ${info.fileSize} bytes, the file has ${download.size}`);
+    }
     const compressed = direct ? direct.chunks() : download.body;
     for await (const chunk of decompress(counted(compressed), compression, options, direct?.fd)) {
       result.narBytes += chunk.length;
@@ -137,6 +152,10 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult): Pro
       deps.onBytes?.(0, chunk.length);
       // A failed synchronous zlib call in an archive walk holds its engine until the loop turns.
       if (visitor.takeWalked()) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const read = direct ? readOffset(direct.fd) : null;
+    if (read !== null && read !== download.size) {
+      throw new Error(`NAR ${info.url} changed while being read: the decompressor read ${read} bytes, ${download.size ?? 0} were hashed`);
     }
   } finally {
     // On an early exit the connection (and its concurrency slot) must be released at once.

@@ -166,9 +166,19 @@ describe('bad input raises DecompressionError', () => {
     const input = compressed.get('xz')!;
     expect(nativeCommand('xz')).toBe('zstd'); // Debian's zstd is built with liblzma, and prlimit is util-linux's
     const error = await failure(collect(decompress(chunked(input.subarray(0, 5000)), 'xz', { prefer: 'native' })));
-    expect((error as Error).message).toMatch(/^xz decompression \(native\) failed: zstd -dcq --no-asyncio \(data limited to \d+ bytes\) exited with status 1 after reading 5000 compressed bytes: zstd: .*premature lzma end$/);
+    expect((error as Error).message).toMatch(/^xz decompression \(native\) failed: zstd -dcq --no-asyncio \(data limited to \d+ bytes\) exited with status 1 after reading 5000 compressed bytes: unexpected end of input \(zstd: .*premature lzma end\)$/);
     const fallback = withoutZstd('truncated', input.subarray(0, 5000));
     expect(fallback).toMatch(/^xz decompression \(native\) failed: xz -dc --memlimit-decompress=\d+ exited with status 1 after reading 5000 compressed bytes: xz: \(stdin\): Unexpected end of input$/);
+  });
+
+  it('refuses a zstd or gzip stream labelled xz, whichever engine (zstd alone would decode it)', async () => {
+    for (const other of [compressed.get('zstd')!, compressed.get('gzip')!]) {
+      for (const engine of ENGINES) {
+        const error = await failure(collect(decompress(chunked(other), 'xz', { prefer: engine })));
+        expect(error).toBeInstanceOf(DecompressionError);
+        expect((error as Error).message).toMatch(/file format not recognized|not in xz format/);
+      }
+    }
   });
 
   it("holds a later stream's dictionary to the memory limit, past what the front check reads (each tool)", async () => {
@@ -220,10 +230,13 @@ describe('a native tool given the compressed file as its stdin', () => {
     it(`${c}: reads the file itself; the source is drained for its checks, not copied in`, async () => {
       const file = path.join(mkdtempSync(path.join(tmpdir(), 'vendorscan-fd-')), `nar.${c}`);
       writeFileSync(file, compressed.get(c)!);
-      // The source stands for the checks on the way: garbage the tool never sees, counted as it is pulled.
+      // The source stands for the checks on the way: the real header (the front check reads it),
+      // then garbage the tool never sees, counted as it is pulled.
       let drained = 0;
+      const seen = Buffer.alloc(200_000, 0x55);
+      compressed.get(c)!.copy(seen, 0, 0, 64);
       async function* observed(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of chunked(Buffer.alloc(200_000, 0x55), randomSizes(5, 50_000))) {
+        for await (const chunk of chunked(seen, randomSizes(5, 50_000))) {
           drained += chunk.length;
           yield chunk;
         }

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needleScan } from '../helpers/needle-scan.ts';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
-import { scanStorePath } from '../../scanner/scan-store-path.ts';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
+import { scanStorePath, type ScanDeps } from '../../scanner/scan-store-path.ts';
 import { FileMatcher } from '../../yara/file-matcher.ts';
 import { compileRules } from '../../yara/rules.ts';
 import { needleRule } from '../../yara/rule-source.ts';
@@ -32,6 +32,24 @@ const hits: string[] = [];
 
 function narInfo(hash: string, url: string): string {
   return realNarInfo.replace(/^StorePath: .*$/m, `StorePath: /nix/store/${hash}-x`).replace(/^URL: .*$/m, `URL: ${url}`).replace(/^(FileHash|FileSize): .*\n/gm, '');
+}
+
+/** A cache of one large xz NAR (a file over WHOLE_NAR_BYTES holding `needle`), scanned with the native engine; files with a hit go to `hits`. */
+function largeNarScan(name: string, needle: string, hits: string[]): { big: string; dir: string; text: string; narFile: string; narInfoPath: string; deps: ScanDeps } {
+  const big = addToStore(name, { 'blob.bin': Buffer.concat([randomBytes(WHOLE_NAR_BYTES * 2), Buffer.from(needle)]) });
+  const dir = makeBinaryCache([big], 'xz');
+  const text = readNarInfoText(dir, big);
+  const deps: ScanDeps = {
+    cache: new FileBinaryCache(`file://${dir}`),
+    matcher: new FileMatcher(compileRules([needleRule(needle, 1)])),
+    binaryOnly: false,
+    decompress: { prefer: 'native' },
+    toFindings: (_, files) => {
+      hits.push(...files.map((f) => f.file));
+      return [];
+    },
+  };
+  return { big, dir, text, narFile: path.join(dir, /^URL: (.*)$/m.exec(text)?.[1] ?? ''), narInfoPath: path.join(dir, `${path.basename(big).slice(0, 32)}.narinfo`), deps };
 }
 
 function listen(s: Server): Promise<string> {
@@ -255,28 +273,13 @@ describe('file:// symlinks (L6)', () => {
   });
   it('a large xz NAR read by the xz process itself is still checked against its FileHash and NarHash', async () => {
     // Incompressible content: the xz NAR is over WHOLE_NAR_BYTES, so it is streamed and its file handed to xz.
-    const needle = 'vendorscan-fd-needle-4e1d';
-    const big = addToStore('fd-handover-1.0', { 'blob.bin': Buffer.concat([randomBytes(WHOLE_NAR_BYTES * 2), Buffer.from(needle)]) });
-    const dir = makeBinaryCache([big], 'xz');
-    const text = readNarInfoText(dir, big);
-    const narFile = path.join(dir, /^URL: (.*)$/m.exec(text)?.[1] ?? '');
-    expect(statSync(narFile).size).toBeGreaterThan(WHOLE_NAR_BYTES);
-    const deps = {
-      cache: new FileBinaryCache(`file://${dir}`),
-      matcher: new FileMatcher(compileRules([needleRule(needle, 1)])),
-      binaryOnly: false,
-      decompress: { prefer: 'native' as const },
-      toFindings: (_: string, files: { file: string }[]) => {
-        hitFiles.push(...files.map((f) => f.file));
-        return [];
-      },
-    };
     const hitFiles: string[] = [];
+    const { big, text, narFile, narInfoPath, deps } = largeNarScan('fd-handover-1.0', 'vendorscan-fd-needle-4e1d', hitFiles);
+    expect(statSync(narFile).size).toBeGreaterThan(WHOLE_NAR_BYTES);
     const good = await scanStorePath(big, deps);
     expect(good.status, good.reason).toBe('scanned');
     expect(hitFiles).toEqual(['blob.bin']);
     expect(good.downloadedBytes).toBe(statSync(narFile).size);
-    const narInfoPath = path.join(dir, `${path.basename(big).slice(0, 32)}.narinfo`);
     const wrongFileHash = text.replace(/^FileHash: sha256:.*$/m, `FileHash: sha256:${'1'.repeat(52)}`);
     writeFileSync(narInfoPath, wrongFileHash);
     const bad = await scanStorePath(big, deps);
@@ -284,6 +287,51 @@ describe('file:// symlinks (L6)', () => {
     expect(bad.reason).toMatch(/FileHash mismatch: narinfo says sha256:1{52}/);
     writeFileSync(narInfoPath, text.replace(/^NarHash: sha256:.*$/m, `NarHash: sha256:${'1'.repeat(52)}`));
     expect((await scanStorePath(big, deps)).reason).toMatch(/NarHash mismatch: narinfo says sha256:1{52}/);
+  });
+  it('a stream zstd refuses and xz takes (stream padding) is decoded again by xz; a refused one stops reading the file', async () => {
+    const hitFiles: string[] = [];
+    const { big, text, narFile, narInfoPath, deps } = largeNarScan('fd-padding-1.0', 'vendorscan-padding-needle-77aa', hitFiles);
+    // Four NUL bytes after the stream: xz's stream padding, which zstd calls an unsupported format.
+    writeFileSync(narFile, Buffer.concat([readFileSync(narFile), Buffer.alloc(4)]));
+    writeFileSync(narInfoPath, text.replace(/^(FileHash|FileSize): .*\n/gm, ''));
+    const padded = await scanStorePath(big, deps);
+    expect(padded.status, padded.reason).toBe('scanned');
+    expect(hitFiles).toEqual(['blob.bin']);
+    // A bad header in front of a 1 GiB sparse file: both tools refuse it at once, and the file is
+    // not read on to its end for a hash (it was, 19 s for 8 GiB).
+    const bad = Buffer.concat([readFileSync(narFile).subarray(0, 12), Buffer.from('GARBAGE GARBAGE GARBAGE')]);
+    writeFileSync(narFile, bad);
+    truncateSync(narFile, 1024 * 1024 * 1024);
+    const refused = await scanStorePath(big, deps);
+    expect(refused.status).toBe('failed');
+    expect(refused.reason).toMatch(/xz decompression \(native\) failed: xz -dc --memlimit-decompress=\d+ exited with status 1 after reading \d+ compressed bytes: xz: \(stdin\): /);
+    expect(refused.downloadedBytes).toBeLessThan(256 * 1024 * 1024);
+  });
+  it('a NAR file that grows while the decompressor reads it fails the path', async () => {
+    const big = addToStore('fd-grows-1.0', { 'blob.bin': randomBytes(16 * 1024 * 1024) });
+    const dir = makeBinaryCache([big], 'xz');
+    const narFile = path.join(dir, /^URL: (.*)$/m.exec(readNarInfoText(dir, big))?.[1] ?? '');
+    // An empty xz stream appended once the first NAR bytes are out: it adds no NAR byte and leaves
+    // FileHash and FileSize right (they are read from the first length), but the decompressor
+    // reads it. The tool cannot be at the file's end yet: its output waits in a full pipe.
+    let appended = false;
+    const deps = {
+      cache: new FileBinaryCache(`file://${dir}`),
+      matcher: new FileMatcher(compileRules([needleRule('unused-needle-5c', 1)])),
+      binaryOnly: false,
+      decompress: { prefer: 'native' as const },
+      toFindings: () => [],
+      onBytes: (_: number, nar: number) => {
+        if (nar > 0 && !appended) {
+          appended = true;
+          appendFileSync(narFile, execFileSync('xz', ['-c'], { input: '' }));
+        }
+      },
+    };
+    const result = await scanStorePath(big, deps);
+    expect(appended).toBe(true);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/changed while being read: the decompressor read \d+ bytes, \d+ were hashed/);
   });
   it('reads a small NAR whole and streams a large one, byte for byte', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'vendorscan-file-cache-'));
