@@ -113,6 +113,8 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
   const where = `narinfo of ${info.storePath}`;
   const compression = parseCompression(info.compression, where);
   const fileCheck = info.fileHash ? new FileHashCheck(info.fileHash, info.fileSize) : null;
+  const maxCompressed = maxCompressedBytes(info.narSize);
+  if (info.fileSize !== undefined && info.fileSize > maxCompressed) throw new Error(overweight(info, info.fileSize, maxCompressed));
   const visitor = new NarMatchVisitor(deps.matcher, deps.binaryOnly, deps.inspect, undefined, deps.skipFiles, {
     layers: archiveLayerDecoders(deps.decompress?.maxWindowBytes),
   });
@@ -125,6 +127,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
   async function* counted(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
     for await (const chunk of body) {
       result.downloadedBytes += chunk.length;
+      if (result.downloadedBytes > maxCompressed) throw new Error(overweight(info, result.downloadedBytes, maxCompressed, 'at least '));
       fileCheck?.update(chunk);
       deps.onBytes?.(chunk.length, 0);
       yield chunk;
@@ -132,6 +135,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
   }
 
   try {
+    if (download.size !== null && download.size > maxCompressed) throw new Error(overweight(info, download.size, maxCompressed));
     const small = info.fileSize !== undefined && info.fileSize < SMALL_NAR_BYTES && decompressOptions?.prefer !== 'native';
     const options = small ? { ...decompressOptions, prefer: 'js' as const } : decompressOptions;
     // A file cache's NAR goes to a decompressor process as its stdin; counted() hashes the same
@@ -168,6 +172,21 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
   const warnings = visitor.fileWarnings();
   if (warnings.length > 0) result.warnings = warnings;
   return visitor.results();
+}
+
+/**
+ * The most a compressed NAR may weigh: its NarSize, plus what a codec adds to data it cannot
+ * compress (under 1 % for bzip2, a few bytes per block for xz and zstd), with room to spare.
+ * More is not a NAR of that size: stream padding or trailing bytes that a decoder would read to
+ * the end (xz takes gigabytes of zeros after a stream as padding), so the work a path costs stays
+ * bounded by the NarSize it claims.
+ */
+export function maxCompressedBytes(narSize: number): number {
+  return narSize + Math.ceil(narSize / 32) + 1024 * 1024;
+}
+
+function overweight(info: NarInfo, bytes: number, max: number, prefix = ''): string {
+  return `the compressed NAR ${info.url} has ${prefix}${bytes} bytes, more than a NAR of ${info.narSize} bytes (NarSize) can take in any compression (${max})`;
 }
 
 /** FileHash/FileSize cover the compressed bytes: a mismatch means a corrupt or substituted download. */

@@ -297,11 +297,19 @@ describe('file:// symlinks (L6)', () => {
     const padded = await scanStorePath(big, deps);
     expect(padded.status, padded.reason).toBe('scanned');
     expect(hitFiles).toEqual(['blob.bin']);
-    // A bad header in front of a 1 GiB sparse file: both tools refuse it at once, and the file is
-    // not read on to its end for a hash (it was, 19 s for 8 GiB).
+    // Gigabytes of zeros after the stream, which xz would read to the end as padding: more than a
+    // NAR of this NarSize can weigh compressed, refused before anything is read.
+    truncateSync(narFile, 1024 * 1024 * 1024);
+    const heavy = await scanStorePath(big, deps);
+    expect(heavy.status).toBe('failed');
+    expect(heavy.reason).toMatch(/the compressed NAR nar\/\S+ has 1073741824 bytes, more than a NAR of \d+ bytes \(NarSize\) can take in any compression/);
+    expect(heavy.downloadedBytes).toBe(0);
+    // A bad header in front of a 1 GiB sparse file (NarSize made large enough to allow it): both
+    // tools refuse it at once, and the file is not read on to its end for a hash (it was, 19 s for 8 GiB).
     const bad = Buffer.concat([readFileSync(narFile).subarray(0, 12), Buffer.from('GARBAGE GARBAGE GARBAGE')]);
     writeFileSync(narFile, bad);
     truncateSync(narFile, 1024 * 1024 * 1024);
+    writeFileSync(narInfoPath, text.replace(/^(FileHash|FileSize): .*\n/gm, '').replace(/^NarSize: \d+$/m, `NarSize: ${4 * 1024 ** 3}`));
     const refused = await scanStorePath(big, deps);
     expect(refused.status).toBe('failed');
     expect(refused.reason).toMatch(/xz decompression \(native\) failed: xz -dc --memlimit-decompress=\d+ exited with status 1 after reading \d+ compressed bytes: xz: \(stdin\): /);
