@@ -11,7 +11,7 @@ import { decompressWithTransform } from './node-transform.ts';
 import { nativeCommand, nativeTool, type NativeCodec } from './tools.ts';
 import { decompressXzWasm } from './xz-wasm.ts';
 import { decompressZstdJs } from './zstd-js.ts';
-import { DEFAULT_MAX_WINDOW_BYTES, guarded } from './limits.ts';
+import { guarded } from './limits.ts';
 
 export { parseCompression, UnsupportedCompressionError, type Compression } from '../nix/compression.ts';
 export { DecompressionError, type Engine } from './decompression-error.ts';
@@ -33,7 +33,7 @@ export function engineFor(compression: Compression, options: DecompressOptions =
   if (compression === 'gzip' || compression === 'br') return 'native';
   if (prefer === 'js') return 'js';
   if (prefer === 'native') return 'native';
-  return nativeCommand(compression, options.plainXz) !== null ? 'native' : 'js';
+  return nativeCommand(compression, options) !== null ? 'native' : 'js';
 }
 
 /** Whether `decompress` hands `inputFd` to a tool for `compression` (and only drains `source`, keeping none of its chunks). */
@@ -48,8 +48,8 @@ export function readsInputFd(compression: Compression, options: DecompressOption
  * refused is decoded again by xz: what fails, fails as xz says. Only failures pay for it.
  */
 export function xzSecondTry(error: unknown, options: DecompressOptions = {}): DecompressOptions | null {
-  if (!(error instanceof DecompressionError) || error.compression !== 'xz' || error.engine !== 'native') return null;
-  if (options.plainXz || nativeCommand('xz') !== 'zstd' || nativeCommand('xz', true) !== 'xz') return null;
+  if (!(error instanceof DecompressionError) || error.compression !== 'xz' || error.engine !== 'native' || error.upFront) return null;
+  if (options.plainXz || nativeCommand('xz', options) !== 'zstd' || nativeCommand('xz', { ...options, plainXz: true }) !== 'xz') return null;
   return { ...options, plainXz: true };
 }
 
@@ -94,7 +94,7 @@ export function decompress(
       const engine = engineFor(compression, options);
       const checked = guarded(source, compression, engine, options);
       if (engine === 'js') return jsDecoder(compression, checked);
-      const tool = nativeTool(compression, options.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES, options.plainXz);
+      const tool = nativeTool(compression, options);
       if (tool === null) return missingTool(compression);
       return decompressWithTool(checked, compression, tool, inputFd);
     }

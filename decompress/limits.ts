@@ -15,6 +15,11 @@ export async function* zstdWindowGuard(source: AsyncIterable<Uint8Array>, maxWin
   const walker = new ZstdFrameWalker(maxWindow, engine);
   for await (const chunk of source) {
     walker.feed(chunk);
+    // The zstd tool decodes xz, gzip and lz4 too, found by their magic: an xz stream labelled
+    // zstd would escape the xz dictionary check (a 1 GiB dictionary decoded in 1 GB of memory).
+    if (walker.offReason === 'not-zstd') {
+      throw new DecompressionError('zstd', engine, `compressed byte ${walker.offAt} begins neither a zstd frame nor a skippable frame`, { upFront: true });
+    }
     yield chunk;
   }
 }
@@ -69,7 +74,15 @@ export class ZstdFrameWalker {
     this.need = state === 'magic' ? 4 : 3;
   }
 
-  private off(): void {
+  /** Why the walk gave up: a unit that is not a zstd or skippable frame, or a reserved block type. */
+  offReason: 'not-zstd' | 'reserved' | null = null;
+
+  /** The compressed byte where the unit the walk gave up on begins. */
+  offAt = 0;
+
+  private off(reason: 'not-zstd' | 'reserved'): void {
+    this.offReason = reason;
+    this.offAt = this.offset - (reason === 'not-zstd' ? 4 : 3);
     this.events?.push({ type: 'off', at: this.offset });
     this.state = 'off';
   }
@@ -99,7 +112,7 @@ export class ZstdFrameWalker {
           this.state = 'skippable-size';
           this.head = [];
           this.need = 4;
-        } else this.off(); // not zstd: the decoder names the error
+        } else this.off('not-zstd'); // not zstd: the decoder names the error (the guard refuses it first)
         return;
       }
       case 'skippable-size':
@@ -133,6 +146,7 @@ export class ZstdFrameWalker {
             'zstd',
             this.engine,
             `a frame at compressed byte ${this.offset - total - 4} needs a ${window}-byte window, over the limit of ${this.maxWindow} bytes (VENDORSCAN_MAX_WINDOW)`,
+            { upFront: true },
           );
         }
         this.expect('block-header');
@@ -144,7 +158,7 @@ export class ZstdFrameWalker {
         const type = (b >> 1) & 3;
         const size = b >>> 3;
         if (type === 3) {
-          this.off(); // reserved: the decoder names the error
+          this.off('reserved'); // reserved: the decoder names the error
           return;
         }
         const content = type === 1 ? 1 : size;
@@ -168,12 +182,12 @@ export async function* xzDictionaryGuard(source: AsyncIterable<Uint8Array>, maxD
       head = Buffer.concat([head, chunk]);
       // Not xz at all: refused here, whichever engine. zstd (decoding xz natively) would also
       // take a zstd, gzip or lz4 frame, which neither xz nor the in-process decoder does.
-      if (!startsLikeXz(head)) throw new DecompressionError('xz', engine, 'file format not recognized: the stream does not begin with the xz magic bytes');
+      if (!startsLikeXz(head)) throw new DecompressionError('xz', engine, 'file format not recognized: the stream does not begin with the xz magic bytes', { upFront: true });
       const verdict = xzFirstDictionary(head);
       if (verdict !== 'more') {
         checked = true;
         if (typeof verdict === 'number' && verdict > maxDict) {
-          throw new DecompressionError('xz', engine, `the first block needs a ${verdict}-byte dictionary, over the limit of ${maxDict} bytes (VENDORSCAN_MAX_WINDOW)`);
+          throw new DecompressionError('xz', engine, `the first block needs a ${verdict}-byte dictionary, over the limit of ${maxDict} bytes (VENDORSCAN_MAX_WINDOW)`, { upFront: true });
         }
       }
     }

@@ -15,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Tool } from './child-process.ts';
+import { DEFAULT_MAX_WINDOW_BYTES } from './limits.ts';
 
 export type NativeCodec = 'xz' | 'zstd' | 'bzip2';
 
@@ -42,29 +43,43 @@ export function onPath(command: string): boolean {
 
 /** `printf 'ok\n' | xz -c`: what the probe asks zstd to decode. */
 const PROBE_XZ = Buffer.from('/Td6WFoAAATm1rRGAgAhARYAAAB0L+WjAQACb2sKAACQmF6n+w2iWwABGwMLL7kQH7bzfQEAAAAABFla', 'base64');
-let zstdXz: boolean | undefined;
+const zstdXz = new Map<number, boolean>();
 /** --no-asyncio: one thread; zstd's I/O thread pool cannot even start under a data limit of 16 MiB. */
-const ZSTD_XZ_ARGS = ['-dcq', '--no-asyncio'] as const;
-
-/** Whether zstd decodes xz here, under prlimit: asked once per process (one ~5 ms run, only when an xz NAR goes to a tool). */
-function zstdDecodesXz(): boolean {
-  if (zstdXz === undefined) {
-    zstdXz = false;
-    if (onPath('zstd') && onPath('prlimit')) {
-      const probe = spawnSync('prlimit', [`--data=${DECODER_MARGIN}`, 'zstd', ...ZSTD_XZ_ARGS], { input: PROBE_XZ, timeout: 10_000, maxBuffer: 1024 });
-      zstdXz = probe.status === 0 && probe.stdout.toString() === 'ok\n';
-    }
-  }
-  return zstdXz;
-}
+const ZSTD_ARGS = ['-dcq', '--no-asyncio'] as const;
 
 /**
- * The program the native engine runs for `codec` (xz: zstd when it can, else xz), or null when
- * none is on PATH. `plainXz`: xz itself, as the second try after zstd failed (see decompress.ts).
+ * Whether zstd decodes xz here under `prlimit --data=limit`: asked once per process and limit (a
+ * ~5 ms run, only when an xz NAR goes to a tool). With the limit itself, so that a hard
+ * RLIMIT_DATA below it (prlimit cannot raise it) means xz, not a failed first try on every path.
  */
-export function nativeCommand(codec: NativeCodec, plainXz = false): string | null {
-  if (codec === 'xz' && !plainXz && zstdDecodesXz()) return 'zstd';
+function zstdDecodesXz(limit: number): boolean {
+  let known = zstdXz.get(limit);
+  if (known === undefined) {
+    known = false;
+    if (onPath('zstd') && onPath('prlimit')) {
+      const probe = spawnSync('prlimit', [`--data=${limit}`, 'zstd', ...ZSTD_ARGS], { input: PROBE_XZ, timeout: 10_000, maxBuffer: 1024 });
+      known = probe.status === 0 && probe.stdout.toString() === 'ok\n';
+    }
+    zstdXz.set(limit, known);
+  }
+  return known;
+}
+
+export interface ToolChoice {
+  /** xz itself, as the second try after zstd refused a stream (see decompress.ts). */
+  plainXz?: boolean;
+  /** The front check's limit (default 128 MiB); the tools get it plus DECODER_MARGIN. */
+  maxWindowBytes?: number;
+}
+
+/** The program the native engine runs for `codec` (xz: zstd when it can, else xz), or null when none is on PATH. */
+export function nativeCommand(codec: NativeCodec, choice: ToolChoice = {}): string | null {
+  if (codec === 'xz' && !choice.plainXz && zstdDecodesXz(dataLimit(choice))) return 'zstd';
   return onPath(codec) ? codec : null;
+}
+
+function dataLimit(choice: ToolChoice): number {
+  return (choice.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES) + DECODER_MARGIN;
 }
 
 /** liblzma's status codes as zstd prints them ("lzma_code decoding error 9"), in xz's words. */
@@ -75,18 +90,25 @@ const LZMA_ERRORS: Record<string, string> = {
   '10': 'unexpected end of input',
 };
 
-/** The native engine's command line for `codec`, with a memory limit matching the front check's `maxWindow`; null when no tool is on PATH. */
-export function nativeTool(codec: NativeCodec, maxWindow: number, plainXz = false): Tool | null {
-  const command = nativeCommand(codec, plainXz);
+/**
+ * The native engine's command line for `codec`, with a memory limit matching the front check's
+ * `maxWindowBytes`; null when no tool is on PATH. zstd runs under prlimit for its own format too
+ * where prlimit exists: the front check runs beside a tool that reads a file itself, not always
+ * before it, and `--memory` bounds zstd frames only (the tool also decodes xz, gzip and lz4).
+ */
+export function nativeTool(codec: NativeCodec, choice: ToolChoice = {}): Tool | null {
+  const command = nativeCommand(codec, choice);
   if (command === null) return null;
-  const limit = maxWindow + DECODER_MARGIN;
-  if (codec === 'zstd') return { command: 'zstd', args: ['-dc', `--memory=${maxWindow}`] };
+  const maxWindow = choice.maxWindowBytes ?? DEFAULT_MAX_WINDOW_BYTES;
+  const limit = dataLimit(choice);
   if (codec === 'bzip2') return { command: 'bzip2', args: ['-dc'] };
   if (command === 'xz') return { command: 'xz', args: ['-dc', `--memlimit-decompress=${limit}`] };
+  const args = codec === 'zstd' ? [...ZSTD_ARGS, `--memory=${maxWindow}`] : [...ZSTD_ARGS];
+  if (codec === 'zstd' && !onPath('prlimit')) return { command: 'zstd', args };
   return {
     command: 'prlimit',
-    args: [`--data=${limit}`, 'zstd', ...ZSTD_XZ_ARGS],
-    label: `zstd ${ZSTD_XZ_ARGS.join(' ')} (data limited to ${limit} bytes)`,
+    args: [`--data=${limit}`, 'zstd', ...args],
+    label: `zstd ${args.join(' ')} (data limited to ${limit} bytes)`,
     explain: (said) => {
       if (/decoding error 5\b|Allocation error|not enough memory/.test(said)) return `the stream needs more memory than the limit of ${limit} bytes (VENDORSCAN_MAX_WINDOW plus ${DECODER_MARGIN} for the decoder)`;
       const code = /lzma_code decoding error (\d+)/.exec(said)?.[1];

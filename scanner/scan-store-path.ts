@@ -81,14 +81,16 @@ const BODY_RETRIES = 3;
 
 async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathResult): Promise<FileHits[]> {
   let options = deps.decompress;
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 0; ; ) {
     try {
       return await streamNar(info, deps, result, options);
     } catch (err) {
-      // A stream zstd refused is decoded again by xz itself, which has the last word (decompress.ts).
+      // A stream zstd refused is decoded again by xz itself, which has the last word (decompress.ts):
+      // counted as a retry (the NAR is read twice), not taken from the body's retries.
       const second = xzSecondTry(err, options);
       if (second !== null) {
         options = second;
+        countRetry();
         result.downloadedBytes = 0;
         result.narBytes = 0;
         continue;
@@ -98,6 +100,7 @@ async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathR
       result.downloadedBytes = 0;
       result.narBytes = 0;
       await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 4000)));
+      attempt++;
     }
   }
 }
@@ -157,8 +160,9 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
       // A failed synchronous zlib call in an archive walk holds its engine until the loop turns.
       if (visitor.takeWalked()) await new Promise((resolve) => setImmediate(resolve));
     }
+    // Less is no change: a tool may stop at the end of its stream (bzip2 leaves trailing bytes unread).
     const read = direct ? readOffset(direct.fd) : null;
-    if (read !== null && read !== download.size) {
+    if (read !== null && download.size !== null && read > download.size) {
       throw new Error(`NAR ${info.url} changed while being read: the decompressor read ${read} bytes, ${download.size ?? 0} were hashed`);
     }
   } finally {

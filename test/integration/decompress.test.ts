@@ -181,6 +181,27 @@ describe('bad input raises DecompressionError', () => {
     }
   });
 
+  it('refuses an xz, gzip or bzip2 stream labelled zstd, whichever engine (the zstd tool would decode xz and gzip)', async () => {
+    for (const other of ['xz', 'gzip', 'bzip2'] as const) {
+      for (const engine of ENGINES) {
+        const error = await failure(collect(decompress(chunked(compressed.get(other)!), 'zstd', { prefer: engine })));
+        expect(error, `${other} as zstd (${engine})`).toBeInstanceOf(DecompressionError);
+        expect((error as Error).message).toMatch(/compressed byte 0 begins neither a zstd frame nor a skippable frame/);
+      }
+    }
+    // After a valid frame too.
+    const error = await failure(collect(decompress(chunked(Buffer.concat([compressed.get('zstd')!, compressed.get('xz')!])), 'zstd', { prefer: 'native' })));
+    expect((error as Error).message).toMatch(new RegExp(`compressed byte ${compressed.get('zstd')!.length} begins neither`));
+  });
+
+  it('probes zstd under the data limit it will run with: a hard RLIMIT_DATA below it means xz', () => {
+    const tools = JSON.stringify(path.join(repo, 'decompress', 'tools.ts'));
+    const script = `import { nativeCommand } from ${tools};
+console.log(nativeCommand('xz'), nativeCommand('xz', { maxWindowBytes: 2 * 1024 ** 3 }));`;
+    const out = execFileSync('prlimit', [`--data=${1024 ** 3}:${1024 ** 3}`, process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(out.trim()).toBe('zstd xz');
+  });
+
   it("holds a later stream's dictionary to the memory limit, past what the front check reads (each tool)", async () => {
     // The front check reads the first block of the first stream; the second stream asks for 512 MiB.
     const bomb = Buffer.concat([execFileSync('xz', ['-c', '-1'], { input: 'hi\n' }), execFileSync('xz', ['-c', '--lzma2=dict=512MiB'], { input: 'hi\n' })]);

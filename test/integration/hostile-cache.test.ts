@@ -4,6 +4,7 @@
 // cache URL or a netrc file work as Basic auth and are never shown). Real HTTP on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needleScan } from '../helpers/needle-scan.ts';
+import { serveDirectory } from '../helpers/http-server.ts';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, readSync, statSync, symlinkSync, truncateSync, writeFileSync, mkdirSync } from 'node:fs';
 import { scanStorePath, type ScanDeps } from '../../scanner/scan-store-path.ts';
@@ -315,6 +316,60 @@ describe('file:// symlinks (L6)', () => {
     expect(refused.reason).toMatch(/xz decompression \(native\) failed: xz -dc --memlimit-decompress=\d+ exited with status 1 after reading \d+ compressed bytes: xz: \(stdin\): /);
     expect(refused.downloadedBytes).toBeLessThan(256 * 1024 * 1024);
   });
+  it("xz's second try takes none of the body's retries and is counted; a front-check refusal gets none", async () => {
+    const hits: string[] = [];
+    const { big, text, narFile, dir } = largeNarScan('fd-second-try-1.0', 'vendorscan-second-try-needle-19', hits);
+    writeFileSync(narFile, Buffer.concat([readFileSync(narFile), Buffer.alloc(4)]));
+    const narInfoPath = path.join(dir, `${path.basename(big).slice(0, 32)}.narinfo`);
+    writeFileSync(narInfoPath, text.replace(/^(FileHash|FileSize): .*\n/gm, ''));
+    const narUrl = `/${/^URL: (.*)$/m.exec(text)?.[1]}`;
+    // The first NAR body is whole (zstd refuses its padding), the next three break off, the fifth is whole.
+    let served = 0;
+    const flaky = createServer((req, res) => {
+      let body: Buffer;
+      try {
+        body = readFileSync(path.join(dir, decodeURIComponent(req.url ?? '/')));
+      } catch {
+        return void res.writeHead(404).end();
+      }
+      res.writeHead(200, { 'content-length': body.length });
+      if (req.url === narUrl && ++served >= 2 && served <= 4) {
+        res.write(body.subarray(0, 4096));
+        return void setTimeout(() => req.socket.destroy(), 20);
+      }
+      res.end(body);
+    });
+    const url = await listen(flaky);
+    try {
+      const { results } = await needleScan(url, [big], 'vendorscan-second-try-needle-19', { retries: 0, timeoutMs: 5000 });
+      expect(results[0]?.reason).toBeUndefined();
+      expect(results[0]).toMatchObject({ status: 'scanned', retries: 4 });
+      expect(served).toBe(5);
+      // A dictionary over the limit is the front check's verdict: no second try, no retry.
+      const over = Buffer.from(readFileSync(narFile));
+      writeFileSync(narFile, Buffer.concat([execFileSync('xz', ['-c', '--lzma2=dict=512MiB'], { input: 'x' }), over.subarray(0, 300 * 1024)]));
+      served = 0;
+      const refused = (await needleScan(url, [big], 'unused', { retries: 0, timeoutMs: 5000 })).results[0];
+      expect(refused?.status).toBe('failed');
+      expect(refused?.reason).toMatch(/needs a 536870912-byte dictionary, over the limit/);
+      expect(refused?.retries).toBeUndefined();
+      expect(served).toBe(1);
+    } finally {
+      flaky.closeAllConnections();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+  it('a tool that stops at the end of its stream (bzip2 with trailing bytes) is not taken for a file that changed', async () => {
+    const big = addToStore('fd-bzip2-trailing-1.0', { 'blob.bin': randomBytes(WHOLE_NAR_BYTES * 2) });
+    const dir = makeBinaryCache([big], 'bzip2');
+    const text = readNarInfoText(dir, big);
+    const narFile = path.join(dir, /^URL: (.*)$/m.exec(text)?.[1] ?? '');
+    appendFileSync(narFile, randomBytes(64 * 1024));
+    writeFileSync(path.join(dir, `${path.basename(big).slice(0, 32)}.narinfo`), text.replace(/^(FileHash|FileSize): .*\n/gm, ''));
+    const result = await needleScan(`file://${dir}`, [big], 'unused-needle-7b', { retries: 0 });
+    expect(result.results[0]?.reason).toBeUndefined();
+    expect(result.results[0]?.status).toBe('scanned');
+  });
   it('a NAR file that grows while the decompressor reads it fails the path', async () => {
     const big = addToStore('fd-grows-1.0', { 'blob.bin': randomBytes(16 * 1024 * 1024) });
     const dir = makeBinaryCache([big], 'xz');
@@ -383,10 +438,18 @@ describe("a channel's store-paths.xz (M6)", () => {
       for await (const _ of it) n++;
       return n;
     };
+    // A valid store-paths.xz with xz stream padding (zstd, the NARs' native xz decoder, refuses it).
+    const paddedDir = mkdtempSync(path.join(tmpdir(), 'vendorscan-padded-channel-'));
+    mkdirSync(path.join(paddedDir, 'nixos-padded'));
+    const listed = `/nix/store/${HASH('a')}-a-1.0\n/nix/store/${HASH('b')}-b-2.0\n`;
+    writeFileSync(path.join(paddedDir, 'nixos-padded', 'store-paths.xz'), Buffer.concat([execFileSync('xz', ['-c'], { input: listed }), Buffer.alloc(8)]));
+    const padded = await serveDirectory(paddedDir);
     try {
+      expect(await drainPaths(channelStorePaths('nixos-padded', padded.url))).toBe(2);
       await expect(drainPaths(channelStorePaths('nixos-test', silentUrl, undefined, { timeoutMs: 300 }))).rejects.toThrow(/cannot fetch .*nixos-test\/store-paths\.xz: no answer within 300 ms/);
       await expect(drainPaths(channelStorePaths('nixos-test', endlessUrl, undefined, { maxBytes: 1024 * 1024 }))).rejects.toThrow(/is larger than 1048576 bytes: not a channel's store-paths\.xz/);
     } finally {
+      await padded.close();
       for (const s of [silent, endless]) {
         s.closeAllConnections();
         await new Promise((r) => s.close(r));
