@@ -88,19 +88,12 @@ async function streamNarWithRetries(info: NarInfo, deps: ScanDeps, result: PathR
       // A stream zstd refused is decoded again by xz itself, which has the last word (decompress.ts):
       // counted as a retry (the NAR is read twice), not taken from the body's retries.
       const second = xzSecondTry(err, options);
-      if (second !== null) {
-        options = second;
-        countRetry();
-        result.downloadedBytes = 0;
-        result.narBytes = 0;
-        continue;
-      }
-      if (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES) throw err;
+      if (second === null && (!(err instanceof CacheError && err.retryable) || attempt >= BODY_RETRIES)) throw err;
       countRetry();
       result.downloadedBytes = 0;
       result.narBytes = 0;
-      await new Promise((r) => setTimeout(r, backoffDelay(attempt, 250, 4000)));
-      attempt++;
+      if (second !== null) options = second;
+      else await new Promise((r) => setTimeout(r, backoffDelay(attempt++, 250, 4000)));
     }
   }
 }
@@ -163,7 +156,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
     // Less is no change: a tool may stop at the end of its stream (bzip2 leaves trailing bytes unread).
     const read = direct ? readOffset(direct.fd) : null;
     if (read !== null && download.size !== null && read > download.size) {
-      throw new Error(`NAR ${info.url} changed while being read: the decompressor read ${read} bytes, ${download.size ?? 0} were hashed`);
+      throw new Error(`NAR ${info.url} changed while being read: the decompressor read ${read} bytes, ${download.size} were hashed`);
     }
   } finally {
     // On an early exit the connection (and its concurrency slot) must be released at once.
@@ -185,7 +178,7 @@ async function streamNar(info: NarInfo, deps: ScanDeps, result: PathResult, deco
  * the end (xz takes gigabytes of zeros after a stream as padding), so the work a path costs stays
  * bounded by the NarSize it claims.
  */
-export function maxCompressedBytes(narSize: number): number {
+function maxCompressedBytes(narSize: number): number {
   return narSize + Math.ceil(narSize / 32) + 1024 * 1024;
 }
 
