@@ -112,18 +112,20 @@ export class FileBinaryCache implements BinaryCache {
 /** Reads `size` bytes from the start of `fd`; a file that shrank meanwhile is an error, one that grew is read to `size`. */
 function readWhole(fd: number, size: number, file: string, url: string): Buffer {
   const buf = Buffer.allocUnsafe(size);
-  let at = 0;
+  for (let at = 0; at < size; ) at += readSome(fd, buf, at, size - at, at, size, file, url);
+  return buf;
+}
+
+/** One positional read of up to `length` bytes at `position` into `buf` at `into`: more than none, or a CacheError (read error, or the file shrank below `size`). */
+function readSome(fd: number, buf: Buffer, into: number, length: number, position: number, size: number, file: string, url: string): number {
+  let n: number;
   try {
-    while (at < size) {
-      const n = readSync(fd, buf, at, size - at, at);
-      if (n === 0) break;
-      at += n;
-    }
+    n = readSync(fd, buf, into, length, position);
   } catch (err) {
     throw new CacheError(`cannot read ${file}: ${(err as Error).message}`, url, false);
   }
-  if (at < size) throw new CacheError(`${file} shrank while being read (${at} of ${size} bytes)`, url, false);
-  return buf;
+  if (n === 0) throw new CacheError(`${file} shrank while being read (${position} of ${size} bytes)`, url, false);
+  return n;
 }
 
 /**
@@ -137,13 +139,7 @@ function readWhole(fd: number, size: number, file: string, url: string): Buffer 
 async function* reusedChunks(fd: number, size: number, file: string, url: string): AsyncGenerator<Uint8Array, void, undefined> {
   const buf = Buffer.allocUnsafe(Math.min(size, WHOLE_NAR_BYTES));
   for (let at = 0; at < size; ) {
-    let n: number;
-    try {
-      n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
-    } catch (err) {
-      throw new CacheError(`cannot read ${file}: ${(err as Error).message}`, url, false);
-    }
-    if (n === 0) throw new CacheError(`${file} shrank while being read (${at} of ${size} bytes)`, url, false);
+    const n = readSome(fd, buf, 0, Math.min(buf.length, size - at), at, size, file, url);
     at += n;
     yield buf.subarray(0, n);
     await new Promise((resolve) => setImmediate(resolve));
