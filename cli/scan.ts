@@ -268,14 +268,10 @@ async function scanCommand(argv: string[], io: CommandIO): Promise<number> {
             else findings.push(...reported);
           },
         };
-        let summary: ScanSummary;
-        let coverage: RunCoverage | null = null;
-        try {
-          summary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
-          if (db && store && runId !== null && format !== 'table' && format !== 'jsonl') coverage = await runCoverage(db, runId);
-        } finally {
-          await release();
-        }
+        const summary: ScanSummary = db && store && runId !== null ? await store.runInProcess({ ...request, db, runId, rulesetDigest, ...(resume ? { resume } : {}) }) : await runScan(request);
+        const coverage: RunCoverage | null = db && store && runId !== null && format !== 'table' && format !== 'jsonl' ? await runCoverage(db, runId) : null;
+        // Released before the report is written (scanWith's finally releases on every other way out).
+        await release();
         bar?.clear();
         if (format === 'table') io.stdout.write(findingsTable(findings));
         else if (format !== 'jsonl') io.stdout.write(renderExport(format, { rows: findings.map(rowFromFinding).sort(byLocation), coverage }));
