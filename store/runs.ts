@@ -324,9 +324,13 @@ export async function listRuns(db: Queryable, limit = 50): Promise<RunRow[]> {
 /** A job takes these paths up (again): counted per path, so a path taken up twice shows its job was lost or failed once. */
 export async function markPathsAttempted(db: Queryable, runId: number, storePaths: string[]): Promise<void> {
   if (storePaths.length === 0) return;
+  // The batch's ids first, then each row by primary key. Joined the other way (PGlite's planner,
+  // with no statistics on a new run's rows, chose it) every call walked all the run's pending rows:
+  // a re-run of 2001 paths spent 2.5 of its 3.9 s here.
   await db.query(
-    `UPDATE run_paths rp SET attempts = rp.attempts + 1 FROM store_paths sp
-     WHERE rp.run_id = $1 AND rp.store_path_id = sp.id AND sp.path = ANY($2::text[]) AND rp.status = 'pending'`,
+    `WITH batch AS MATERIALIZED (SELECT id FROM store_paths WHERE path = ANY($2::text[]))
+     UPDATE run_paths rp SET attempts = rp.attempts + 1 FROM batch
+     WHERE rp.run_id = $1 AND rp.store_path_id = batch.id AND rp.status = 'pending'`,
     [runId, storePaths],
   );
 }

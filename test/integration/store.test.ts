@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, MIGRATIONS_DIR } from '../../store/migrate.ts';
 import { openDatabase } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markPathsAttempted, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
 import { DeepOffsetError, libraries, vendors, vendorsSql, storeLibraryCounts } from '../../store/queries.ts';
 import { openRuntime } from '../../services/runtime.ts';
 import { buildApi } from '../../services/api/app.ts';
@@ -180,6 +180,28 @@ describe.each([
     expect((await runProgress(t.db, run))?.state).toBe('running');
     await recordPathResult(t.db, run, 'd1', scanned(electron, 'sha256:electron', []));
     expect(await completeRunIfSettled(t.db, run)).toBe(true);
+  });
+
+  it("counts a job's taking up of paths: only that run's pending rows of the paths named", async () => {
+    const alphabet = '0123456789abcdfghijklmnpqrsvwxyz'; // Nix's base32
+    const paths = Array.from({ length: 40 }, (_, i) => `/nix/store/${(alphabet[i % 32] ?? '0').repeat(31)}${alphabet[Math.floor(i / 32)]}-attempt-${i}`);
+    const run = await createRun(t.db, { source: { kind: 'paths', label: 'attempts' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    const other = await createRun(t.db, { source: { kind: 'paths', label: 'attempts, other run' }, cacheUrl: 'file:///x', rulesetDigest: 'd1' });
+    expect((await addRunPaths(t.db, run, paths)).registered).toHaveLength(40);
+    await addRunPaths(t.db, other, paths);
+    await recordPathResult(t.db, run, 'd1', scanned(paths[0] ?? '', 'sha256:attempt0', []));
+    const attempts = async (runId: number): Promise<Map<string, number>> => {
+      const { rows } = await t.db.query<{ path: string; attempts: number }>('SELECT sp.path, rp.attempts FROM run_paths rp JOIN store_paths sp ON sp.id = rp.store_path_id WHERE rp.run_id = $1', [runId]);
+      return new Map(rows.map((r) => [r.path, Number(r.attempts)]));
+    };
+    const before = await attempts(run);
+    const otherBefore = await attempts(other);
+    // The first path is settled, the next two pending; the last one named is in no run.
+    await markPathsAttempted(t.db, run, [...paths.slice(0, 3), `/nix/store/${'z'.repeat(32)}-not-in-run`]);
+    await markPathsAttempted(t.db, run, paths.slice(1, 2));
+    const after = await attempts(run);
+    for (const p of paths) expect((after.get(p) ?? 0) - (before.get(p) ?? 0), p).toBe(p === paths[1] ? 2 : p === paths[2] ? 1 : 0);
+    expect(await attempts(other)).toEqual(otherBefore);
   });
 });
 
