@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, MIGRATIONS_DIR } from '../../store/migrate.ts';
 import { openDatabase } from '../../store/database.ts';
-import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markPathsAttempted, markRunStarted, recordPathResult, runProgress, setRunTotal } from '../../store/runs.ts';
+import { addRunPaths, completeRunIfSettled, createRun, findNarScan, markPathsAttempted, markRunStarted, recordPathResult, runProgress, runWarnings, setRunTotal } from '../../store/runs.ts';
 import { DeepOffsetError, libraries, vendors, vendorsSql, storeLibraryCounts } from '../../store/queries.ts';
 import { openRuntime } from '../../services/runtime.ts';
 import { buildApi } from '../../services/api/app.ts';
@@ -180,6 +180,31 @@ describe.each([
     expect((await runProgress(t.db, run))?.state).toBe('running');
     await recordPathResult(t.db, run, 'd1', scanned(electron, 'sha256:electron', []));
     expect(await completeRunIfSettled(t.db, run)).toBe(true);
+  });
+
+  it("lists a run's paths whose scans left warnings, in path order, the same whichever way it looks them up", async () => {
+    const alphabet = '0123456789abcdfghijklmnpqrsvwxyz';
+    const paths = Array.from({ length: 12 }, (_, i) => `/nix/store/${(alphabet[(i * 7) % 32] ?? '0').repeat(32)}-warned-${i}`);
+    const run = await createRun(t.db, { source: { kind: 'paths', label: 'warnings' }, cacheUrl: 'file:///x', rulesetDigest: 'dw' });
+    const other = await createRun(t.db, { source: { kind: 'paths', label: 'warnings, other run' }, cacheUrl: 'file:///x', rulesetDigest: 'dw' });
+    await addRunPaths(t.db, run, paths.slice(0, 10));
+    await addRunPaths(t.db, other, paths.slice(10));
+    // Every third path of the run has a warning; two paths share one warned NAR; the other run's paths are warned too.
+    for (const [i, p] of paths.entries()) {
+      const warned = i % 3 === 0 || i >= 10;
+      const narHash = i === 4 ? 'sha256:warned-shared' : i === 3 ? 'sha256:warned-shared' : `sha256:warned-${i}`;
+      await recordPathResult(t.db, i >= 10 ? other : run, 'dw', { ...scanned(p, narHash, []), ...(warned || i === 4 ? { warnings: [`lib/a${i}.tar: cap`] } : {}) });
+    }
+    const expected = paths
+      .slice(0, 10)
+      .flatMap((p, i) => (i % 3 === 0 || i === 4 ? [{ storePath: p, warnings: [`lib/a${i === 4 ? 3 : i}.tar: cap`] }] : []))
+      .sort((a, b) => a.storePath.localeCompare(b.storePath));
+    expect(expected).toHaveLength(5);
+    expect(await runWarnings(t.db, run)).toEqual(expected);
+    // Past the id lookup's ceiling (0 here) it reads the run's paths in order: the same answer.
+    expect(await runWarnings(t.db, run, 1000, 0)).toEqual(expected);
+    expect(await runWarnings(t.db, run, 2)).toEqual(expected.slice(0, 2));
+    expect(await runWarnings(t.db, run, 2, 0)).toEqual(expected.slice(0, 2));
   });
 
   it("counts a job's taking up of paths: only that run's pending rows of the paths named", async () => {
