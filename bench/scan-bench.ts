@@ -13,7 +13,7 @@
 //   huge NAR      peak RSS for a single NAR of over 1 GB
 //   service       re-run rates, and an emergency search's first match while a scan runs
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { bigBinariesCache, bigNarCache, smallPathsCache, type BenchCache } from './bench-cache.ts';
@@ -69,19 +69,15 @@ function xzNars(cache: BenchCache): string[] {
     .map((f) => path.join(dir, f));
 }
 
-/** Native xz on one core over the very same .nar.xz files, to /dev/null: the decompressor alone. */
-function nativeXz(cache: BenchCache): { seconds: number } {
-  const devNull = openSync('/dev/null', 'w');
+/**
+ * `xz -dc FLAGS` over each NAR in turn, to /dev/null, as a shell loop over the cache would run it:
+ * the decompressor alone, on one core. Seconds.
+ */
+function xzLoop(nars: string[], flags: string[] = []): number {
   const start = process.hrtime.bigint();
-  try {
-    for (const f of xzNars(cache)) {
-      const r = spawnSync('xz', ['-dc', '-T1', f], { stdio: ['ignore', devNull, 'pipe'] });
-      if (r.status !== 0) throw new Error(`xz -dc ${f} failed: ${r.stderr.toString()}`);
-    }
-  } finally {
-    closeSync(devNull);
-  }
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9 };
+  const r = spawnSync('sh', ['-c', `for f in "$@"; do xz -dc ${flags.join(' ')} "$f" > /dev/null || exit 1; done`, 'sh', ...nars], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`xz -dc ${flags.join(' ')} over ${nars.length} NARs failed (exit ${r.status})`);
+  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 /** Wall seconds and peak RSS (KB) of a vendorscan command, through GNU time when installed. */
@@ -152,14 +148,6 @@ function startupPart(): void {
   for (const d of [...dirs, templateDir]) rmSync(d, { recursive: true, force: true });
 }
 
-/** A serial shell loop: one `xz -dc` process per NAR, as a script over the cache would do. Seconds. */
-function xzLoop(nars: string[]): number {
-  const start = process.hrtime.bigint();
-  const r = spawnSync('sh', ['-c', 'for f in "$@"; do xz -dc "$f" > /dev/null || exit 1; done', 'sh', ...nars], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error('xz loop failed');
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
 function smallPart(): void {
   console.log('\n== 2001 small store paths, first scan ==');
   const small = smallPathsCache();
@@ -184,15 +172,15 @@ function bigPart(): void {
   const threads = Math.min(2, cores);
   // The baseline is measured before and after the scan and averaged: on a shared VM the speed of
   // one core drifts by 10-30 % within minutes (xz -dc over these files: 11.4 to 15.2 s in 15 min).
-  const before = nativeXz(big);
+  const before = xzLoop(xzNars(big), ['-T1']);
   const run = scan(big, threads, threads);
-  const after = nativeXz(big);
-  const baseSeconds = (before.seconds + after.seconds) / 2;
+  const after = xzLoop(xzNars(big), ['-T1']);
+  const baseSeconds = (before + after) / 2;
   const baseline = big.narBytes / 1e6 / baseSeconds;
   const whole = big.narBytes / 1e6 / (run.wallMs / 1000);
   const phase = big.narBytes / 1e6 / (run.elapsedMs / 1000);
   console.log(`corpus: ${big.storePaths.length} store paths, ${mb(big.narBytes)} MB of NAR, files of ${big.largest.map((b) => mb(b)).join(', ')} MB`);
-  console.log(`native xz -dc -T1, one core (baseline): ${baseline.toFixed(1)} MB/s (${baseSeconds.toFixed(1)} s: ${before.seconds.toFixed(1)} s before the scan, ${after.seconds.toFixed(1)} s after)`);
+  console.log(`native xz -dc -T1, one core (baseline): ${baseline.toFixed(1)} MB/s (${baseSeconds.toFixed(1)} s: ${before.toFixed(1)} s before the scan, ${after.toFixed(1)} s after)`);
   console.log(`vendorscan, whole process:              ${whole.toFixed(1)} MB/s (${(run.wallMs / 1000).toFixed(1)} s), ratio ${ratio(whole, baseline)}  (target >= 1.2: ${verdict(whole / baseline >= 1.2)}; issue baseline 0.66)`);
   console.log(`vendorscan, scan phase:                 ${phase.toFixed(1)} MB/s (${(run.elapsedMs / 1000).toFixed(1)} s), ratio ${ratio(phase, baseline)}  (target >= 1.5: ${verdict(phase / baseline >= 1.5)}; issue baseline 1.22; ${run.findings} findings, ${threads} threads)`);
   // Where the time went: the decoders' CPU against xz's own, the scan process's (matching,
